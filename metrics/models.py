@@ -1,0 +1,1 @@
+"""KPIs read everything and write nothing (no tables yet) — see issue 7."""

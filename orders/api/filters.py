@@ -1,0 +1,22 @@
+import django_filters
+
+from ..models import Order, OrderStatus
+from ..selectors import orders_with_sku
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    external_id = django_filters.CharFilter()
+    channel = django_filters.CharFilter(field_name="channel__code", help_text="Staff only.")
+    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    sku = django_filters.CharFilter(method="filter_sku")
+    customer_email = django_filters.CharFilter(field_name="customer__email", lookup_expr="iexact")
+
+    class Meta:
+        model = Order
+        fields = []
+
+    def filter_sku(self, queryset, name, value):
+        return orders_with_sku(queryset, value)

@@ -1,0 +1,192 @@
+"""Order API shapes (API.md "Sales channels"). Parse and render only; rules live in services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import services
+from ..models import Customer, Order, OrderEvent, OrderLine, Shipment
+from ..selectors import order_is_partially_shipped
+from ..services import MAX_LINES, MAX_QUANTITY
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+    kind = serializers.ChoiceField(choices=Customer.Kind.values, required=False, default=Customer.Kind.CONSUMER)
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.CharField(min_length=2, max_length=2)
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+
+
+class OrderInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(min_length=1, max_length=64)
+    channel = serializers.CharField(max_length=32, required=False, help_text="Staff only: the channel's code.")
+    placed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_null=True, default=None)
+    customer = CustomerInputSerializer()
+    shipping_address = AddressSerializer()
+    lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES, allow_empty=False)
+    shipping_method = serializers.CharField(max_length=50, required=False, default="", allow_blank=True)
+    payment_status = serializers.ChoiceField(
+        choices=Order.PaymentStatus.values, required=False, default=Order.PaymentStatus.PAID
+    )
+    promised_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+    def to_order_input(self) -> services.OrderInput:
+        d = self.validated_data
+        return services.OrderInput(
+            external_id=d["external_id"],
+            customer=services.CustomerInput(**d["customer"]),
+            shipping_address=services.AddressInput(**d["shipping_address"]),
+            lines=[services.LineInput(**line) for line in d["lines"]],
+            placed_at=d["placed_at"],
+            currency=d["currency"],
+            shipping_method=d["shipping_method"],
+            payment_status=d["payment_status"],
+            promised_delivery_date=d["promised_delivery_date"],
+            notes=d["notes"],
+        )
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["email", "name", "phone", "kind"]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "quantity_reserved",
+            "quantity_backordered",
+            "quantity_shipped",
+            "quantity_returned",
+        ]
+
+
+class ShipmentLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="order_line.sku")
+    quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    location = serializers.CharField(source="location.code")
+    lines = ShipmentLineSerializer(many=True)
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id",
+            "number",
+            "location",
+            "fulfillment",
+            "status",
+            "carrier",
+            "tracking_number",
+            "tracking_url",
+            "shipped_at",
+            "delivered_at",
+            "lines",
+        ]
+
+
+class TotalsSerializer(serializers.Serializer):
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shipping = serializers.DecimalField(max_digits=14, decimal_places=2, source="shipping_total")
+    tax = serializers.DecimalField(max_digits=14, decimal_places=2, source="tax_total")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    channel = serializers.CharField(source="channel.code")
+    customer = CustomerSerializer()
+    shipping_address = serializers.SerializerMethodField()
+    lines = OrderLineSerializer(many=True)
+    totals = TotalsSerializer(source="*")
+    shipments = ShipmentSerializer(many=True)
+    partially_shipped = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "channel",
+            "external_id",
+            "status",
+            "hold_reason",
+            "placed_at",
+            "received_at",
+            "updated_at",
+            "promised_delivery_date",
+            "delivered_at",
+            "currency",
+            "customer",
+            "shipping_address",
+            "shipping_method",
+            "payment_status",
+            "notes",
+            "lines",
+            "totals",
+            "shipments",
+            "partially_shipped",
+        ]
+
+    @extend_schema_field(AddressSerializer)
+    def get_shipping_address(self, order: Order) -> dict:
+        return AddressSerializer(
+            {
+                "name": order.ship_name,
+                "line1": order.ship_line1,
+                "line2": order.ship_line2,
+                "city": order.ship_city,
+                "region": order.ship_region,
+                "postal_code": order.ship_postal_code,
+                "country": str(order.ship_country),
+            }
+        ).data
+
+    def get_partially_shipped(self, order: Order) -> bool:
+        return order_is_partially_shipped(order)
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["type", "at", "actor", "data"]
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    available = serializers.IntegerField()

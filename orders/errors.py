@@ -1,0 +1,24 @@
+"""Order-side rules that say no (rendered by the API as 409 unless noted)."""
+
+from inventory.errors import DomainError, ErrorItem, InvalidInput
+
+__all__ = [
+    "AlreadyShipped",
+    "DomainError",
+    "ErrorItem",
+    "IdempotencyConflict",
+    "InvalidInput",
+    "InvalidTransition",
+]
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class AlreadyShipped(DomainError):
+    code = "already_shipped"
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"

@@ -1,0 +1,53 @@
+"""The shipment state machine: the only code that assigns ``Shipment.status``.
+
+``pending -> picking -> picked -> packed -> shipped -> in_transit -> delivered``,
+plus ``exception`` and ``cancelled``. Each move writes an event on the order's
+timeline (``shipment.<status>``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from .errors import InvalidTransition
+from .models import OrderEvent, Shipment
+from .models import ShipmentStatus as S
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.PICKING, S.PICKED, S.SHIPPED, S.CANCELLED}),
+    S.PICKING: frozenset({S.PICKED, S.PENDING, S.CANCELLED}),
+    S.PICKED: frozenset({S.PACKED, S.CANCELLED}),
+    S.PACKED: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.IN_TRANSIT, S.DELIVERED, S.EXCEPTION}),
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.EXCEPTION}),
+    S.EXCEPTION: frozenset({S.IN_TRANSIT, S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+_STAMPS = {S.SHIPPED: "shipped_at", S.DELIVERED: "delivered_at"}
+
+
+def apply(shipment: Shipment, to: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
+    if to not in TRANSITIONS[shipment.status]:
+        raise InvalidTransition(
+            f"Shipment {shipment.number} cannot go from {shipment.status} to {to}.",
+            extra={"from": shipment.status, "to": to},
+        )
+    at = at or timezone.now()
+    shipment.status = to
+    fields = ["status"]
+    stamp = _STAMPS.get(to)
+    if stamp and getattr(shipment, stamp) is None:
+        setattr(shipment, stamp, at)
+        fields.append(stamp)
+    shipment.save(update_fields=fields)
+    return OrderEvent.objects.create(
+        order_id=shipment.order_id,
+        type=f"shipment.{to}",
+        at=at,
+        actor=actor,
+        data={"shipment": shipment.number, **(data or {})},
+    )

@@ -1,0 +1,1 @@
+"""Return requests (RMA) — see issue 6."""

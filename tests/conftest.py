@@ -1,0 +1,89 @@
+"""Shared fixtures, and the rule that service-backed tests may not skip on CI.
+
+Tests marked ``postgres``, ``redis`` or ``browser`` skip on a bare machine.
+With ``OMS_REQUIRE_SERVICES=1`` (set by ``.ci/run``) a skip of any of them
+fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests import factories
+
+SERVICE_MARKS = ("postgres", "redis", "browser")
+_skipped_service_tests: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    is_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    reasons = {
+        "postgres": None if is_pg else "needs PostgreSQL: set DATABASE_URL=postgres://...",
+        "redis": None if os.environ.get("REDIS_URL") else "needs Redis: set REDIS_URL=redis://...",
+        "browser": None if shutil.which("chromium") else "needs Debian's chromium (/usr/bin/chromium)",
+    }
+    for item in items:
+        for mark in SERVICE_MARKS:
+            if item.get_closest_marker(mark) and reasons[mark]:
+                item.add_marker(pytest.mark.skip(reason=reasons[mark]))
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and any(m in report.keywords for m in SERVICE_MARKS):
+        _skipped_service_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("OMS_REQUIRE_SERVICES") == "1" and _skipped_service_tests:
+        print("\nService-backed tests skipped, which CI does not allow:")
+        for nodeid in _skipped_service_tests:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def channel_with_key(db):
+    return factories.channel_with_key()
+
+
+@pytest.fixture
+def channel(channel_with_key):
+    return channel_with_key[0]
+
+
+@pytest.fixture
+def channel_api(channel_with_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {channel_with_key[1]}")
+    return client
+
+
+@pytest.fixture
+def manager(db):
+    return factories.UserFactory(username="manager", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_api(manager):
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+    return client
+
+
+@pytest.fixture
+def warehouse(channel):
+    location = factories.LocationFactory(code="MAIN", priority=1)
+    channel.locations.add(location)
+    return location
