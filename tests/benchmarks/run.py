@@ -1,0 +1,323 @@
+"""``make bench``: measure against this machine's own limits and print ratios to same-run baselines.
+
+Needs PostgreSQL from ``DATABASE_URL`` (a database named ``<name>_bench`` is
+recreated beside it) and ``wrk`` (Debian package ``wrk``). Writes the table to
+``tests/benchmarks/RESULTS.md``. Never part of ``make test``.
+
+Environment: ``BENCH_SECONDS`` (30) per load run, ``BENCH_ORDERS`` (1000000)
+rows for the big-table figures.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
+BIG = int(os.environ.get("BENCH_ORDERS", "1000000"))
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+WORKERS = int(os.environ.get("WEB_CONCURRENCY", "4"))  # the Procfile's default
+
+
+@dataclass
+class Row:
+    figure: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    goal: str = ""
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> str:
+        if not self.baseline:
+            return ""
+        return f"{self.value / self.baseline:.2f}"
+
+
+def fail(msg: str) -> None:
+    print(f"make bench: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def bench_dsn() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        fail("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms")
+    parts = urlparse(url)
+    name = (parts.path.lstrip("/") or "oms") + "_bench"
+    return urlunparse(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(dsn: str) -> None:
+    import psycopg
+
+    parts = urlparse(dsn)
+    admin = urlunparse(parts._replace(path="/postgres"))
+    name = parts.path.lstrip("/")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_env(dsn: str) -> dict:
+    env = {**os.environ, "DATABASE_URL": dsn, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings"}
+    env.pop("REDIS_URL", None)  # tasks run eagerly: the figures are the web tier's and PostgreSQL's
+    return env
+
+
+def setup_django(dsn: str) -> None:
+    os.environ.update(django_env(dsn))
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+
+
+def seed(skus: int = 30) -> dict:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from channels_app.services import channel_create
+    from inventory.models import Location, Product, StockItem
+    from inventory.services import stock_receive
+
+    channel, key = channel_create(code="bench", name="Bench", kind="web_store")
+    location = Location.objects.create(code="BENCH", name="Bench DC", kind="own", priority=1, country="US")
+    channel.locations.add(location)
+    for i in range(1, skus + 1):
+        product = Product.objects.create(sku=f"BENCH-{i:03d}", name=f"Bench {i}", price="19.90", cost="8.00")
+        stock_receive(product=product, location=location, quantity=10_000_000, reference="bench", actor="bench")
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-1")
+    token = Token.objects.create(user=user).key
+    stock = list(StockItem.objects.filter(location=location).order_by("pk").values_list("product_id", "pk"))
+    return {"channel_id": channel.pk, "key": key, "token": token, "stock": stock}
+
+
+class Gunicorn:
+    def __init__(self, dsn: str):
+        self.env = django_env(dsn)
+
+    def __enter__(self):
+        cmd = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", PORT), timeout=0.5).close()
+                time.sleep(1.0)
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        fail("gunicorn did not start")
+
+    def __exit__(self, *exc):
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def wrk(*, connections: int, seconds: int, script: Path | None, env: dict, path: str = "/", headers=()) -> dict:
+    cmd = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if script:
+        cmd += ["-s", str(script)]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append(f"http://127.0.0.1:{PORT}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"), "errors": errors}
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def bench_intake(dsn: str, data: dict, rows: list[Row]) -> None:
+    from tests.benchmarks import raw_intake
+
+    script = HERE / "intake.lua"
+    with Gunicorn(dsn):
+        for c in (1, 4, 16):
+            base_env = {"KEY": data["key"], "RUN": f"v{c}", "TARGET_PATH": "/bench/validate/"}
+            ceiling = wrk(connections=c, seconds=SECONDS, script=script, env=base_env)
+            env = {"KEY": data["key"], "RUN": f"o{c}-{time.time_ns()}", "TARGET_PATH": "/api/v1/orders/"}
+            got = wrk(connections=c, seconds=SECONDS, script=script, env=env)
+            goal = ">= 0.40 of validate-only, 0 errors" if c == 4 else ""
+            met = (got["rps"] >= 0.4 * ceiling["rps"] and got["errors"] == 0) if c == 4 else None
+            figure = f"API intake, {c} clients (orders/s)"
+            rows.append(Row(figure, got["rps"], "orders/s", ceiling["rps"], "validate-only DRF", goal, met))
+            rows.append(Row(f"API intake, {c} clients p50 / p99 (ms)", got["p50"] or 0, f"ms (p99 {got['p99']:.1f})"))
+            if got["errors"] or ceiling["errors"]:
+                rows.append(Row(f"API intake, {c} clients errors", got["errors"], "responses", ceiling["errors"]))
+    raw = raw_intake.run(dsn=dsn, channel_id=data["channel_id"], stock=data["stock"], seconds=SECONDS, connections=4)
+    intake4 = next(r for r in rows if r.figure.startswith("API intake, 4 clients (orders/s)"))
+    figure = "API intake, 4 clients vs raw psycopg (orders/s)"
+    rows.append(Row(figure, intake4.value, "orders/s", raw, "raw psycopg x4"))
+
+
+def bench_oversell(rows: list[Row]) -> None:
+    from django.db.models import F, OuterRef, Subquery, Sum
+
+    from inventory.models import StockItem, StockMovement
+
+    oversold = StockItem.objects.filter(reserved__gt=F("on_hand")).count()
+    ledger = StockMovement.objects.filter(stock_item=OuterRef("pk")).values("stock_item").annotate(s=Sum("quantity"))
+    drifted = StockItem.objects.annotate(ledger=Subquery(ledger.values("s"))).exclude(ledger=F("on_hand")).count()
+    rows.append(Row("Oversold stock rows after the load", oversold, "rows", None, "", "0", oversold == 0))
+    rows.append(Row("Stock rows whose ledger sum differs from on hand", drifted, "rows", None, "", "0", drifted == 0))
+
+
+def bench_order_list(dsn: str, data: dict, rows: list[Row]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {data['token']}")
+    counts = {}
+    for size in (10, 100):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/api/v1/orders/?page_size={size}")
+        assert response.status_code == 200, response.content[:300]
+        counts[size] = len(ctx.captured_queries)
+    rows.append(
+        Row(
+            "Order list page_size=100: queries per page",
+            counts[100],
+            "queries",
+            counts[10],
+            "page_size=10",
+            "<= 6, same for any size",
+            counts[100] <= 6 and counts[100] == counts[10],
+        )
+    )
+    with Gunicorn(dsn):
+        got = wrk(
+            connections=1,
+            seconds=max(5, SECONDS // 3),
+            script=None,
+            env={},
+            path="/api/v1/orders/?page_size=100",
+            headers=[f"Authorization: Token {data['token']}"],
+        )
+    rows.append(Row("Order list page_size=100 p50 (ms)", got["p50"] or 0, f"ms (p99 {got['p99']:.1f})"))
+
+
+def bench_big_tables(dsn: str, data: dict, rows: list[Row]) -> None:
+    """The admin order changelist over BIG orders (COPY-loaded)."""
+    import statistics
+
+    import psycopg
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from inventory.models import Product
+    from tests.benchmarks import bulk_rows
+
+    products = list(Product.objects.order_by("pk").values_list("pk", "sku"))
+    copy_rate = bulk_rows.copy_orders(
+        dsn=dsn, count=BIG, channel_id=data["channel_id"], products=products, prefix="bulk"
+    )
+    rows.append(Row(f"COPY of {BIG} orders x 3 lines (orders/s)", copy_rate, "orders/s"))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE orders_order")
+        conn.execute("VACUUM ANALYZE orders_orderline")
+        started = time.monotonic()
+        for _ in range(5):
+            conn.execute(
+                "SELECT o.id FROM orders_order o JOIN orders_customer c ON c.id = o.customer_id "
+                "ORDER BY o.placed_at DESC, o.id DESC LIMIT 100"
+            ).fetchall()
+        raw_page = (time.monotonic() - started) / 5 * 1000
+    connection.close()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    timings = []
+    for _ in range(7):
+        started = time.monotonic()
+        response = client.get("/admin/orders/order/")
+        timings.append((time.monotonic() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    p50 = statistics.median(timings)
+    rows.append(
+        Row(
+            f"Admin order changelist, {BIG} orders, p50 (ms)",
+            p50,
+            "ms",
+            raw_page,
+            "raw SQL page of 100",
+            "< 500 ms",
+            p50 < 500,
+        )
+    )
+
+
+def write_results(rows: list[Row]) -> str:
+    head = "| figure | value | unit | baseline | baseline is | ratio | goal | met |\n" + "|---" * 8 + "|\n"
+    body = ""
+    for r in rows:
+        base = f"{r.baseline:.1f}" if r.baseline is not None else ""
+        met = "" if r.met is None else ("met" if r.met else "NOT met")
+        cells = [r.figure, f"{r.value:.1f}", r.unit, base, r.baseline_name, r.ratio, r.goal, met]
+        body += "| " + " | ".join(cells) + " |\n"
+    machine = f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    text = (
+        f"# Benchmark results\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; "
+        f"{SECONDS} s per load run, gunicorn {WORKERS} workers, PostgreSQL from DATABASE_URL.\n"
+        f"Reproduce: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms make bench`.\n\n{head}{body}"
+    )
+    (HERE / "RESULTS.md").write_text(text)
+    return head + body
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        fail("needs wrk (Debian: apt-get install wrk)")
+    dsn = bench_dsn()
+    recreate_database(dsn)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=django_env(dsn), check=True
+    )
+    setup_django(dsn)
+    data = seed()
+    rows: list[Row] = []
+    bench_intake(dsn, data, rows)
+    bench_oversell(rows)
+    bench_order_list(dsn, data, rows)
+    bench_big_tables(dsn, data, rows)
+    print(write_results(rows))
+    if any(r.met is False for r in rows):
+        print("Some goals are not met (see the table).")
+
+
+if __name__ == "__main__":
+    main()
