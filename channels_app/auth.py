@@ -6,6 +6,7 @@ import hmac
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .models import ChannelKey, key_digest
@@ -41,7 +42,7 @@ class ChannelKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if len(header) != 2 or header[0].decode(errors="replace") != self.keyword:
+        if len(header) != 2 or header[0].decode(errors="replace").lower() != self.keyword.lower():
             return None
         raw = header[1].decode(errors="replace")
         if not raw.startswith(ChannelKey.PREFIX):
@@ -63,3 +64,18 @@ class ChannelKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class ChannelKeyScheme(OpenApiAuthenticationExtension):
+    """Documents channel keys in the OpenAPI schema (same header as staff tokens, a ``ck_`` key)."""
+
+    target_class = ChannelKeyAuthentication
+    name = "channelKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A sales channel's key: `Token ck_...` (from `manage.py create_channel`).",
+        }

@@ -58,3 +58,171 @@ class ChannelKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel.code}:{self.lookup}…"
+
+
+class InboundOrder(models.Model):
+    """A payload exactly as a channel sent it, stored before anything parses it.
+
+    Nothing a channel sends is lost: a payload that fails to parse or to place
+    stays here ``failed`` with its error, and can be fixed and replayed.
+    """
+
+    class WayIn(models.TextChoices):
+        API = "api", "API push"
+        FILE = "file", "File import"
+        PULL = "pull", "Connector pull"
+        MANUAL = "manual", "Manual"
+
+    class Format(models.TextChoices):
+        API = "api", "OMS API (API.md)"
+        CSV = "csv", "CSV rows"
+        SHOPIFY = "shopify", "Shopify Admin REST order"
+        WOOCOMMERCE = "woocommerce", "WooCommerce REST v3 order"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        IMPORTED = "imported", "Imported"
+        DUPLICATE = "duplicate", "Duplicate"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="inbound_orders")
+    way_in = models.CharField(max_length=8, choices=WayIn.choices)
+    format = models.CharField(max_length=16, choices=Format.choices)
+    external_id = models.CharField(max_length=255, blank=True, help_text="As read from the payload; may be blank.")
+    payload = models.JSONField()
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the payload, to recognise the same file twice.")
+    source = models.CharField(max_length=255, blank=True, help_text="File name, connector or API caller.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="[{code, detail, attr}] of the last failure.")
+    attempts = models.PositiveIntegerField(default=0)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_payloads"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["channel", "status", "-id"], name="inbound_channel_status_idx"),
+            models.Index(fields=["status", "-id"], name="inbound_status_idx"),
+            models.Index(fields=["channel", "external_id"], name="inbound_external_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.external_id or '?'} ({self.status})"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of a channel's that wants to hear about some events (``order.*`` style patterns)."""
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(
+        default=list, help_text='Event names or patterns, e.g. ["order.received", "shipment.*", "return.*"].'
+    )
+    secret = models.CharField(max_length=128, help_text="HMAC-SHA256 key signing each body (X-OMS-Signature).")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel__code", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.url}"
+
+    def wants(self, event_type: str) -> bool:
+        for pattern in self.events:
+            if pattern == event_type or pattern == "*":
+                return True
+            if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+                return True
+        return False
+
+
+class WebhookMessage(models.Model):
+    """One event for one endpoint: sent until the receiver says 2xx, at most once per source event."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")
+    event_id = models.UUIDField(unique=True, help_text="Sent as X-OMS-Event-Id so the receiver can dedupe.")
+    source_event_id = models.BigIntegerField(help_text="The orders.OrderEvent row this message tells about.")
+    event_type = models.CharField(max_length=60)
+    body = models.TextField(help_text="The exact JSON bytes signed and sent.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "source_event_id"], name="webhook_once_per_event"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} -> {self.endpoint_id} ({self.status})"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver a message: what the receiver answered, or why it could not."""
+
+    message = models.ForeignKey(WebhookMessage, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"#{self.attempt} {self.status_code or self.error[:40]}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class ChannelConnector(models.Model):
+    """How we pull a marketplace's orders and push tracking back (one per channel)."""
+
+    class Kind(models.TextChoices):
+        SHOPIFY = "shopify", "Shopify Admin REST"
+        WOOCOMMERCE = "woocommerce", "WooCommerce REST v3"
+
+    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="connector")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    base_url = models.URLField(max_length=300)
+    token = models.CharField(max_length=300, help_text="Shopify access token or WooCommerce consumer key.")
+    secret = models.CharField(max_length=300, blank=True, help_text="WooCommerce consumer secret.")
+    api_version = models.CharField(max_length=20, default="2024-10", help_text="Shopify Admin API version.")
+    enabled = models.BooleanField(default=True)
+    cursor = models.DateTimeField(null=True, blank=True, help_text="Orders updated after this were not pulled yet.")
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.kind}"
+
+
+class ConnectorShipmentPush(models.Model):
+    """Tracking pushed back to a connected channel, once per shipment."""
+
+    connector = models.ForeignKey(ChannelConnector, on_delete=models.CASCADE, related_name="pushes")
+    shipment = models.OneToOneField("orders.Shipment", on_delete=models.CASCADE, related_name="+")
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.connector_id}: shipment {self.shipment_id}"

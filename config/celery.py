@@ -18,4 +18,32 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.backorders_allocate_all",
         "schedule": crontab(minute="*/15"),
     },
+    "webhooks-deliver-due": {  # channels_app: webhook retries with backoff, and lost first attempts
+        "task": "channels_app.tasks.webhooks_deliver_due_task",
+        "schedule": 60.0,
+    },
+    "pull-connected-channels": {  # channels_app: Shopify / WooCommerce pulls from each channel's cursor
+        "task": "channels_app.tasks.pull_all_connected_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "retry-tracking-pushes": {  # channels_app: tracking numbers a marketplace did not take yet
+        "task": "channels_app.tasks.connector_pushes_retry_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "poll-shipment-tracking": {  # orders: ask carriers about shipments in transit (each has its own backoff)
+        "task": "orders.tasks.shipments_poll_due",
+        "schedule": crontab(minute="*/10"),
+    },
+    "outbox-sweep": {  # orders: events whose dispatch task was lost (customer e-mails, partner handoff)
+        "task": "orders.tasks.outbox_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
+    "promises-at-risk": {  # orders: flag orders whose promised date is at risk (the outbox e-mails them)
+        "task": "orders.tasks.promises_check",
+        "schedule": crontab(minute=7),
+    },
+    "draft-reorder-purchase-orders": {  # inventory: daily drafts for stock below its reorder point
+        "task": "inventory.tasks.reorder_drafts_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }

@@ -109,6 +109,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # admin uploads; the API limit i
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "channels_app.auth.ChannelKeyAuthentication",
+        "orders.partner_auth.PartnerKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -117,13 +118,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "orders.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    # The library's handler (its OpenAPI hooks document errors); our classes are in DRF_STANDARDIZED_ERRORS.
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": None,
+    # Per channel key (channels_app.throttling); the rate is CHANNEL_KEY_THROTTLE_RATE below.
+    "DEFAULT_THROTTLE_CLASSES": ["channels_app.throttling.ChannelKeyRateThrottle"],
 }
+CHANNEL_KEY_THROTTLE_RATE = env.str("CHANNEL_KEY_THROTTLE_RATE", default="6000/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS API",
@@ -132,6 +137,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        # Choice sets shared by several fields get one name each (no hashed "Kind592Enum").
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "ShipmentStatusEnum": "orders.models.ShipmentStatus",
+        "PaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "CustomerKindEnum": "orders.models.Customer.Kind",
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "MovementKindEnum": "inventory.models.StockMovement.Kind",
+        "ChannelKindEnum": "channels_app.models.SalesChannel.Kind",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -148,23 +161,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 DRF_STANDARDIZED_ERRORS = {
-    "ALLOWED_ERROR_STATUS_CODES": [
-        "400",
-        "401",
-        "403",
-        "404",
-        "405",
-        "406",
-        "409",
-        "413",
-        "415",
-        "429",
-        "500",
-    ]
+    "EXCEPTION_HANDLER_CLASS": "config.api_errors.ExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "config.api_errors.ExceptionFormatter",
+    # Documented on every operation that can answer them; 409 and 413 are named per view instead.
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429", "500"],
 }
 
 # Celery: without REDIS_URL every task runs eagerly in-process (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
+# "throttle" counts API requests per channel key; shared by every web process when Redis is there.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "throttle"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -181,6 +194,13 @@ CELERY_DB_REUSE_MAX = 200
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="oms@localhost")
+
+# Carriers (orders.carriers): who tracks parcels shipped with a typed tracking number
+# ("manual": nobody polls; "easypost": EasyPost trackers), and EasyPost's key.
+OMS_TRACKING_PROVIDER = env.str("OMS_TRACKING_PROVIDER", default="manual")
+OMS_TRACKING_POLL_MINUTES = env.int("OMS_TRACKING_POLL_MINUTES", default=60)
+EASYPOST_API_KEY = env.str("EASYPOST_API_KEY", default="")
+EASYPOST_API_BASE = env.str("EASYPOST_API_BASE", default="https://api.easypost.com/v2")
 
 LOGGING = {
     "version": 1,

@@ -52,6 +52,9 @@ class Location(models.Model):
     country = CountryField(blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    daily_shipment_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="New shipments this location can take per day (UTC); empty: no limit."
+    )
     # The channels a location serves are declared on SalesChannel.locations
     # (channels_app sits above inventory); here they are ``location.channels``.
 
@@ -116,3 +119,187 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity:+d} ({self.reference})"
+
+
+class ChannelStockRule(models.Model):
+    """Safety stock: a channel does not sell the last ``safety_stock`` units of a location.
+
+    ``location`` empty means every location the channel sells from. The channel
+    is a string reference (channels_app sits above inventory).
+    """
+
+    channel = models.ForeignKey("channels_app.SalesChannel", on_delete=models.CASCADE, related_name="stock_rules")
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="channel_rules", null=True, blank=True
+    )
+    safety_stock = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["channel", "location"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "location"], name="channel_stock_rule_unique"),
+            models.UniqueConstraint(
+                fields=["channel"], condition=Q(location__isnull=True), name="channel_stock_rule_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.location_id or '*'}: keep {self.safety_stock}"
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    email = models.EmailField()
+    lead_time_days = models.PositiveIntegerField(default=7, help_text="Promised days from sending to receipt.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplierProduct(models.Model):
+    """What a supplier sells us: its own SKU for our product, and the cost."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_products")
+    supplier_sku = models.CharField(max_length=64, blank=True)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
+    preferred = models.BooleanField(default=False, help_text="Reorder drafts go to the preferred supplier first.")
+
+    class Meta:
+        ordering = ["product", "-preferred", "unit_cost"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "product"], name="supplier_product_unique"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="supplier_product_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}:{self.supplier_sku or self.product_id}"
+
+
+class PurchaseOrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PurchaseOrder(models.Model):
+    NUMBER_PREFIX = "PO"
+    Status = PurchaseOrderStatus
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="purchase_orders")
+    status = models.CharField(max_length=20, choices=PurchaseOrderStatus.choices, default=PurchaseOrderStatus.DRAFT)
+    expected_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True, help_text="When the last unit came in.")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    lead_time_days = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, help_text="Real lead time: sent to fully received."
+    )
+    on_time = models.BooleanField(null=True, blank=True, help_text="Fully received on or before expected_on.")
+    recurring = models.ForeignKey(
+        "RecurringPurchaseOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="purchase_orders",
+        help_text="The template this draft came from.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["supplier", "status"], name="po_supplier_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.NUMBER_PREFIX}-{self.pk:06d}" if self.pk else ""
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_order_lines")
+    quantity = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["purchase_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase_order", "product"], name="po_line_one_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="po_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity_received__lte=F("quantity")), name="po_line_received_within_ordered"
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="po_line_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} x{self.quantity}"
+
+    @property
+    def quantity_open(self) -> int:
+        return self.quantity - self.quantity_received
+
+
+class PurchaseOrderEvent(models.Model):
+    """The purchase order's audit trail: every transition and every receipt."""
+
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=100)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class RecurringPurchaseOrder(models.Model):
+    """A purchase-order template drafted again every ``interval_days`` (standing orders with a supplier)."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="recurring_orders")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="recurring_orders")
+    interval_days = models.PositiveIntegerField()
+    next_run_on = models.DateField(help_text="The next day a draft is made.")
+    active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["next_run_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_days__gte=1), name="recurring_po_interval_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id} every {self.interval_days}d"
+
+
+class RecurringPurchaseOrderLine(models.Model):
+    template = models.ForeignKey(RecurringPurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["template", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "product"], name="recurring_po_line_one_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="recurring_po_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} x{self.quantity}"

@@ -8,6 +8,7 @@ whatever its line count.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -109,6 +110,94 @@ def stock_receive(
     item = _stock_item_for_update(product=product, location=location)
     return _record(
         item, delta=quantity, kind=StockMovement.Kind.RECEIPT, reason=reason, reference=reference, actor=actor
+    )
+
+
+def _lookup(sku: str, location_codes: dict[str, str]) -> tuple[Product, dict[str, Location]]:
+    """Resolve a SKU and named location codes, or raise one ``InvalidInput`` naming every miss."""
+    errors = []
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        errors.append(ErrorItem("unknown_sku", f"No product with SKU {sku!r}.", "sku"))
+    found = {loc.code: loc for loc in Location.objects.filter(code__in=list(location_codes.values()))}
+    locations = {}
+    for attr, code in location_codes.items():
+        if code not in found:
+            errors.append(ErrorItem("unknown_location", f"No location with code {code!r}.", attr))
+        else:
+            locations[attr] = found[code]
+    if errors:
+        raise InvalidInput(errors)
+    return product, locations
+
+
+@transaction.atomic
+def stock_transfer(
+    *, sku: str, from_location: str, to_location: str, quantity: int, reason: str, actor: str
+) -> tuple[StockMovement, StockMovement]:
+    """Move units between two locations: a pair of ``transfer`` movements in one transaction.
+
+    Refused (409 ``below_reserved``) when the source would keep less on hand
+    than it has reserved. Both rows are locked in primary-key order.
+    """
+    product, locations = _lookup(sku, {"from_location": from_location, "to_location": to_location})
+    errors = []
+    if from_location == to_location:
+        errors.append(ErrorItem("same_location", "A transfer needs two different locations.", "to_location"))
+    if quantity <= 0:
+        errors.append(ErrorItem("invalid_quantity", "quantity must be positive.", "quantity"))
+    if errors:
+        raise InvalidInput(errors)
+    source_loc, target_loc = locations["from_location"], locations["to_location"]
+    for loc in (source_loc, target_loc):
+        StockItem.objects.get_or_create(product=product, location=loc)
+    rows = {
+        item.location_id: item
+        for item in StockItem.objects.select_for_update()
+        .select_related("product", "location")
+        .filter(product=product, location__in=[source_loc, target_loc])
+        .order_by("pk")
+    }
+    source, target = rows[source_loc.pk], rows[target_loc.pk]
+    reference = f"transfer:{source_loc.code}>{target_loc.code}:{uuid.uuid4().hex[:10]}"
+    kind = StockMovement.Kind.TRANSFER
+    out = _record(source, delta=-quantity, kind=kind, reason=reason, reference=reference, actor=actor)
+    into = _record(target, delta=quantity, kind=kind, reason=reason, reference=reference, actor=actor)
+    return out, into
+
+
+@transaction.atomic
+def stock_count(*, sku: str, location_code: str, counted: int, reason: str, actor: str) -> StockMovement:
+    """A cycle count: the difference between counted and ``on_hand`` becomes a ``count`` movement.
+
+    A count that matches still writes a movement of 0 (proof the shelf was
+    counted). A count below what is reserved is refused (409): release or
+    re-route those reservations first.
+    """
+    product, locations = _lookup(sku, {"location": location_code})
+    if counted < 0:
+        raise InvalidInput([ErrorItem("invalid_quantity", "counted must not be negative.", "counted")])
+    item = _stock_item_for_update(product=product, location=locations["location"])
+    item = StockItem.objects.select_related("product", "location").get(pk=item.pk)
+    delta = counted - item.on_hand
+    if counted < item.reserved:
+        raise InsufficientStock(
+            f"{sku} at {location_code}: counted {counted} but {item.reserved} are reserved for orders; "
+            "release or re-route those reservations before recording the count.",
+            code="below_reserved",
+            attr="counted",
+        )
+    if delta == 0:
+        return StockMovement.objects.create(
+            stock_item=item,
+            kind=StockMovement.Kind.COUNT,
+            quantity=0,
+            reason=reason,
+            reference=f"count:{actor}",
+            actor=actor,
+        )
+    return _record(
+        item, delta=delta, kind=StockMovement.Kind.COUNT, reason=reason, reference=f"count:{actor}", actor=actor
     )
 
 

@@ -11,3 +11,13 @@ class OrdersConfig(AppConfig):
         from . import receivers
 
         stock_arrived.connect(receivers.on_stock_arrived, dispatch_uid="orders.allocate_backorders")
+
+        from inventory.reservations import provider_register
+
+        from .reservations import open_reservations
+
+        provider_register("orders.open_shipment_lines", open_reservations)
+
+        from . import floor_wiring
+
+        floor_wiring.connect(self)

@@ -148,10 +148,17 @@ class OrderEvent(models.Model):
     at = models.DateTimeField()
     actor = models.CharField(max_length=100)
     data = models.JSONField(default=dict, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the outbox handed it to its handlers (orders.outbox)."
+    )
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["order", "at"]), models.Index(fields=["type", "at"])]
+        indexes = [
+            models.Index(fields=["order", "at"]),
+            models.Index(fields=["type", "at"]),
+            models.Index(fields=["id"], condition=Q(dispatched_at__isnull=True), name="event_undispatched_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} @ {self.at:%Y-%m-%d %H:%M}"
@@ -191,10 +198,41 @@ class Shipment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The floor (orders.picking, orders.packing): the wave and tote it was picked in, the parcel it became.
+    pick_list = models.ForeignKey(
+        "PickList", on_delete=models.SET_NULL, null=True, blank=True, related_name="shipments"
+    )
+    tote = models.CharField(max_length=16, blank=True)
+    picked_at = models.DateTimeField(null=True, blank=True)
+    packed_at = models.DateTimeField(null=True, blank=True)
+    weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    length_mm = models.PositiveIntegerField(null=True, blank=True)
+    width_mm = models.PositiveIntegerField(null=True, blank=True)
+    height_mm = models.PositiveIntegerField(null=True, blank=True)
+    service = models.CharField(max_length=50, blank=True, help_text="Carrier service, e.g. Ground.")
+    label_url = models.URLField(max_length=500, null=True, blank=True, help_text="A label bought from the carrier.")
+    tracking_provider = models.CharField(
+        max_length=20, blank=True, help_text="The adapter that tracks it (orders.carriers): manual, easypost."
+    )
+    carrier_ref = models.CharField(max_length=100, blank=True, help_text="The carrier API's id for the tracker.")
+    # Tracking polls (orders.tracking) and the partner handoff (orders.handoff).
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    poll_failures = models.PositiveSmallIntegerField(default=0)
+    handed_off_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["location", "status"], name="shipment_queue_idx")]
+        indexes = [
+            models.Index(fields=["location", "status"], name="shipment_queue_idx"),
+            models.Index(fields=["status", "next_poll_at"], name="shipment_poll_idx"),
+        ]
+        permissions = [
+            ("pick_shipment", "Can pick shipments"),
+            ("pack_shipment", "Can pack shipments"),
+            ("ship_shipment", "Can ship shipments"),
+            ("deliver_shipment", "Can mark shipments delivered"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -216,3 +254,115 @@ class ShipmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_line.sku} x{self.quantity}"
+
+
+class PickList(models.Model):
+    """A wave: pending shipments of one location picked together, one tote each."""
+
+    NUMBER_PREFIX = "PL"
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="pick_lists")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=100)
+    lines = models.JSONField(default=list, help_text='[{"sku", "name", "bin", "quantity"}], sorted by bin.')
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return human_number(self.NUMBER_PREFIX, self.pk)
+
+
+class StationScan(models.Model):
+    """One scan at the pick or pack station; refused scans are the caught mis-picks (order accuracy)."""
+
+    class Station(models.TextChoices):
+        PICK = "pick", "Pick"
+        PACK = "pack", "Pack"
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Accepted"
+        WRONG_ITEM = "wrong_item", "Wrong item"
+        TOO_MANY = "too_many", "Too many"
+        UNKNOWN = "unknown_code", "Unknown code"
+
+    MIS_PICKS = (Outcome.WRONG_ITEM, Outcome.TOO_MANY)
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="scans")
+    station = models.CharField(max_length=8, choices=Station.choices)
+    code = models.CharField(max_length=100, help_text="What the scanner read.")
+    sku = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    actor = models.CharField(max_length=100)
+    at = models.DateTimeField()
+    voided = models.BooleanField(default=False, help_text="Cleared by a restart of the scan session.")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["shipment", "station"], name="scan_shipment_station_idx"),
+            models.Index(fields=["outcome", "at"], name="scan_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.code} {self.outcome}"
+
+
+class TrackingEvent(models.Model):
+    """A checkpoint reported by a carrier; stored once (``key``), so a repeated poll changes nothing."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events")
+    key = models.CharField(max_length=64)
+    status = models.CharField(max_length=40, help_text="The carrier API's own status word.")
+    mapped = models.CharField(max_length=16, blank=True, help_text="in_transit, delivered, exception or empty.")
+    at = models.DateTimeField()
+    message = models.CharField(max_length=500, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["shipment", "key"], name="tracking_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.status} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class FulfilmentPartner(models.Model):
+    """The 3PL or dropship supplier behind a location, and how we hand shipments to it."""
+
+    location = models.OneToOneField(Location, on_delete=models.CASCADE, related_name="partner")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True, help_text="Dropship: purchase orders are e-mailed here.")
+    endpoint_url = models.URLField(blank=True, help_text="3PL: shipment requests are POSTed here as JSON.")
+    endpoint_token = models.CharField(max_length=200, blank=True, help_text="Sent as a Bearer token.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerKey(models.Model):
+    """An API key acting as one partner location. Only its digest is stored; the key is shown once."""
+
+    PREFIX = "pk_"
+
+    partner = models.ForeignKey(FulfilmentPartner, on_delete=models.CASCADE, related_name="keys")
+    name = models.CharField(max_length=100, default="default")
+    lookup = models.CharField(max_length=16, unique=True, help_text="Public first characters of the key.")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["partner__name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.partner.name}:{self.lookup}…"

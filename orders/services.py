@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_countries import countries
@@ -141,7 +141,6 @@ def _channel_locations(channel) -> list[Location]:
     return list(channel.locations.filter(active=True))
 
 
-@transaction.atomic
 def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
     """Store an order, reserve what stock allows, backorder the rest.
 
@@ -151,13 +150,31 @@ def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
     the number of lines.
     """
     fingerprint = data.fingerprint()
+    try:
+        return _place_order(channel=channel, data=data, fingerprint=fingerprint, actor=actor)
+    except IntegrityError:
+        # Two requests with the same external_id raced and the other one committed
+        # first: answer as a retry would. Any other integrity error is a real bug.
+        replayed = _replayed_order(channel=channel, data=data, fingerprint=fingerprint)
+        if replayed is None:
+            raise
+        return replayed, False
+
+
+def _replayed_order(*, channel, data: OrderInput, fingerprint: str) -> Order | None:
     existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+    if existing is not None and existing.fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            f"Order {data.external_id!r} was already placed by channel {channel.code} with other content.",
+            attr="external_id",
+        )
+    return existing
+
+
+@transaction.atomic
+def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> tuple[Order, bool]:
+    existing = _replayed_order(channel=channel, data=data, fingerprint=fingerprint)
     if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                f"Order {data.external_id!r} was already placed by channel {channel.code} with other content.",
-                attr="external_id",
-            )
         return existing, False
 
     products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in data.lines])}
@@ -179,11 +196,15 @@ def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
     stock = stock_locks.stock_items_lock(
         product_ids={d.product_id for d in demands}, location_ids=[loc.pk for loc in locations]
     )
-    route = sourcing.plan(demands=demands, locations=locations, stock=stock)
+    from . import routing  # the routing decision's inputs and record (orders/routing.py)
+
+    context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations)
+    route = sourcing.plan(demands=demands, locations=locations, stock=stock, context=context)
 
     prices = [line.unit_price if line.unit_price is not None else products[line.sku].price for line in data.lines]
     subtotal = sum((p * line.quantity for p, line in zip(prices, data.lines, strict=True)), Decimal("0.00"))
     address = data.shipping_address
+    awaiting_payment = data.payment_status == Order.PaymentStatus.PENDING and customer.kind == Customer.Kind.CONSUMER
     order = Order.objects.create(
         channel=channel,
         external_id=data.external_id,
@@ -199,6 +220,7 @@ def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
         ship_country=address.country.upper(),
         shipping_method=data.shipping_method,
         payment_status=data.payment_status,
+        hold_reason="payment_pending" if awaiting_payment else "",
         promised_delivery_date=data.promised_delivery_date,
         notes=data.notes,
         subtotal=subtotal,
@@ -220,10 +242,10 @@ def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
         for i, (line, price) in enumerate(zip(data.lines, prices, strict=True))
     )
     lifecycle.record(order, "placed", actor=actor, at=now, data={"external_id": data.external_id})
+    routing.routing_record(order=order, lines=lines, route=route, actor=actor)
     _reserve(order=order, lines=lines, allocations=route.allocations)
 
-    if data.payment_status == Order.PaymentStatus.PENDING and customer.kind == Customer.Kind.CONSUMER:
-        order.hold_reason = "payment_pending"
+    if awaiting_payment:
         lifecycle.apply(order, S.ON_HOLD, actor=actor, data={"reason": "payment_pending"})
     elif route.backordered:
         lifecycle.apply(order, S.BACKORDERED, actor=actor, data=_backorder_data(lines))
@@ -319,11 +341,10 @@ def backorders_allocate(*, product_ids: list[int], actor: str = "system") -> lis
     candidates = list(
         Order.objects.select_for_update()
         .filter(
-            lines__product_id__in=product_ids,
-            lines__quantity_backordered__gt=0,
+            # A subquery, not a join + DISTINCT: PostgreSQL refuses FOR UPDATE with DISTINCT.
+            pk__in=OrderLine.objects.filter(product_id__in=product_ids, quantity_backordered__gt=0).values("order_id"),
             status__in=[S.BACKORDERED, S.RECEIVED, S.PICKED, S.PACKED],
         )
-        .distinct()
         .order_by("pk")
     )
     candidates.sort(key=lambda o: (o.placed_at, o.pk))

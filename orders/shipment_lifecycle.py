@@ -2,7 +2,9 @@
 
 ``pending -> picking -> picked -> packed -> shipped -> in_transit -> delivered``,
 plus ``exception`` and ``cancelled``. Each move writes an event on the order's
-timeline (``shipment.<status>``).
+timeline (``shipment.<status>``); the outbox (``orders.outbox``) sends what
+follows after commit. A partner (3PL, dropship) ships straight from
+``pending``: we never see its pick and pack.
 """
 
 from __future__ import annotations
@@ -27,15 +29,26 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
 }
 
-_STAMPS = {S.SHIPPED: "shipped_at", S.DELIVERED: "delivered_at"}
+# Timestamps a transition stamps on the shipment the first time it happens.
+_STAMPS = {S.PICKED: "picked_at", S.PACKED: "packed_at", S.SHIPPED: "shipped_at", S.DELIVERED: "delivered_at"}
 
 
-def apply(shipment: Shipment, to: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
+def can_move(shipment: Shipment, to: str) -> bool:
+    return to in TRANSITIONS[shipment.status]
+
+
+def ensure(shipment: Shipment, to: str) -> None:
+    """Refuse an illegal move before any work is done (``409 invalid_transition``)."""
     if to not in TRANSITIONS[shipment.status]:
         raise InvalidTransition(
             f"Shipment {shipment.number} cannot go from {shipment.status} to {to}.",
             extra={"from": shipment.status, "to": to},
         )
+
+
+def apply(shipment: Shipment, to: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
+    """Move ``shipment`` to ``to``, save it, and write the event. Call with the row locked."""
+    ensure(shipment, to)
     at = at or timezone.now()
     shipment.status = to
     fields = ["status"]
@@ -49,5 +62,5 @@ def apply(shipment: Shipment, to: str, *, actor: str, data: dict[str, Any] | Non
         type=f"shipment.{to}",
         at=at,
         actor=actor,
-        data={"shipment": shipment.number, **(data or {})},
+        data={"shipment": shipment.number, "shipment_id": shipment.pk, **(data or {})},
     )

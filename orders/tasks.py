@@ -19,3 +19,53 @@ def backorders_allocate_all() -> int:
         OrderLine.objects.filter(quantity_backordered__gt=0).values_list("product_id", flat=True).distinct()
     )
     return len(services.backorders_allocate(product_ids=product_ids)) if product_ids else 0
+
+
+# --- The floor (issue 4): outbox, tracking polls, promises at risk. ---------------------------------
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=3600, max_retries=8
+)
+def outbox_dispatch_task(self, *, event_id: int) -> bool:
+    """Send one event to its handlers (e-mails, partner handoff, webhooks). A re-run is a no-op."""
+    from . import outbox
+
+    return outbox.dispatch(event_id=event_id)
+
+
+@shared_task(acks_late=True)
+def outbox_sweep() -> int:
+    """Beat safety net: dispatch events whose task was lost."""
+    from . import outbox
+
+    return outbox.dispatch_pending()
+
+
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=3600, max_retries=5
+)
+def shipment_poll_task(self, *, shipment_id: int) -> str:
+    """Ask the carrier about one shipment; the same events again change nothing."""
+    from . import tracking
+
+    return tracking.shipment_poll(shipment_id=shipment_id)
+
+
+@shared_task(acks_late=True)
+def shipments_poll_due() -> int:
+    """Beat: enqueue a poll for every shipment in transit whose next poll is due."""
+    from . import tracking
+
+    due = tracking.due_shipment_ids()
+    for shipment_id in due:
+        shipment_poll_task.delay(shipment_id=shipment_id)
+    return len(due)
+
+
+@shared_task(acks_late=True)
+def promises_check() -> int:
+    """Beat: record ``promise_at_risk`` once per order at risk (the outbox e-mails the customer)."""
+    from . import promises
+
+    return len(promises.promises_flag_at_risk())

@@ -46,6 +46,27 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+def pytest_configure(config):
+    # Password hashing is deliberately slow; tests make many users and need no such strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
+    """With REDIS_URL set (CI) Celery would send tasks to a broker nobody consumes in a
+    plain test; only tests marked ``redis`` talk to the real broker and worker."""
+    from config.celery import app as celery_app
+
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    was = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = was
+
+
 @pytest.fixture
 def api():
     return APIClient()

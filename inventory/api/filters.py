@@ -1,6 +1,6 @@
 import django_filters
 
-from ..models import Location, Product
+from ..models import Location, Product, StockItem
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -19,4 +19,13 @@ class LocationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Location
+        fields = []
+
+
+class StockFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku")
+    location = django_filters.CharFilter(field_name="location__code")
+
+    class Meta:
+        model = StockItem
         fields = []

@@ -26,7 +26,11 @@ class IsStaff(BasePermission):
 
 
 class StaffModelPermissions(DjangoModelPermissions):
-    """Staff whose groups grant the model permission (view for reads, add/change/delete for writes)."""
+    """Staff whose groups grant the model permission (view for reads, add/change/delete for writes).
+
+    A view may name other permissions for an action that is not plain CRUD:
+    ``action_permissions = {"cancel": ["%(app_label)s.change_%(model_name)s"]}``.
+    """
 
     perms_map = {
         **DjangoModelPermissions.perms_map,
@@ -35,7 +39,13 @@ class StaffModelPermissions(DjangoModelPermissions):
     }
 
     def has_permission(self, request, view):
-        return IsStaff().has_permission(request, view) and super().has_permission(request, view)
+        if not IsStaff().has_permission(request, view):
+            return False
+        perms = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if perms is None:
+            return super().has_permission(request, view)
+        meta = self._queryset(view).model._meta
+        return request.user.has_perms([p % {"app_label": meta.app_label, "model_name": meta.model_name} for p in perms])
 
 
 class ChannelOrStaffModelPermissions(StaffModelPermissions):

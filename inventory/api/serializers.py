@@ -123,3 +123,19 @@ class MovementSerializer(serializers.ModelSerializer):
             "on_hand",
             "reserved",
         ]
+
+
+class ClientErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ClientErrorResponseSerializer(serializers.Serializer):
+    """API.md's envelope for a ``409`` (a rule of the current state says no) or a ``413``.
+
+    For the OpenAPI schema only; ``config.api_errors`` renders the real thing.
+    """
+
+    type = serializers.ChoiceField(choices=["client_error"])
+    errors = ClientErrorSerializer(many=True)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
 from .. import selectors, services
 from ..models import Location, Product, StockItem, StockMovement
-from .filters import LocationFilter, ProductFilter
+from .filters import LocationFilter, ProductFilter, StockFilter
 from .permissions import StaffModelPermissions
 from .serializers import (
     AdjustmentInputSerializer,
+    ClientErrorResponseSerializer,
     LocationSerializer,
     MovementSerializer,
     ProductSerializer,
@@ -24,6 +24,17 @@ def _actor(request) -> str:
     return f"user:{request.user.get_username()}"
 
 
+_protected_delete = extend_schema(
+    responses={
+        204: None,
+        409: OpenApiResponse(
+            ClientErrorResponseSerializer, description="`protected`: orders or stock still refer to it."
+        ),
+    }
+)
+
+
+@extend_schema_view(destroy=_protected_delete)
 class ProductViewSet(viewsets.ModelViewSet):
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
@@ -31,20 +42,12 @@ class ProductViewSet(viewsets.ModelViewSet):
     filterset_class = ProductFilter
 
 
+@extend_schema_view(destroy=_protected_delete)
 class LocationViewSet(viewsets.ModelViewSet):
     queryset = Location.objects.prefetch_related("channels")
     serializer_class = LocationSerializer
     permission_classes = [StaffModelPermissions]
     filterset_class = LocationFilter
-
-
-class StockFilter(filters.FilterSet):
-    sku = filters.CharFilter(field_name="product__sku")
-    location = filters.CharFilter(field_name="location__code")
-
-    class Meta:
-        model = StockItem
-        fields = []
 
 
 class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -64,8 +67,14 @@ class StockAdjustmentView(generics.GenericAPIView):
 
     @extend_schema(
         request=AdjustmentInputSerializer,
-        responses={201: MovementSerializer},
-        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={
+            201: MovementSerializer,
+            409: OpenApiResponse(
+                ClientErrorResponseSerializer,
+                description="`below_reserved`: on hand would fall below what is reserved for orders.",
+            ),
+        },
+        description="An adjustment movement. Stock that grows is offered to waiting backorders, oldest first.",
     )
     def post(self, request):
         data = AdjustmentInputSerializer(data=request.data)

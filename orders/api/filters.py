@@ -13,6 +13,9 @@ class OrderFilter(django_filters.FilterSet):
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     sku = django_filters.CharFilter(method="filter_sku")
     customer_email = django_filters.CharFilter(field_name="customer__email", lookup_expr="iexact")
+    at_risk = django_filters.BooleanFilter(
+        method="filter_at_risk", help_text="Promise within a day and not shipped, or past and not delivered."
+    )
 
     class Meta:
         model = Order
@@ -20,3 +23,8 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_sku(self, queryset, name, value):
         return orders_with_sku(queryset, value)
+
+    def filter_at_risk(self, queryset, name, value):
+        from ..promises import at_risk_q
+
+        return queryset.filter(at_risk_q()) if value else queryset.exclude(at_risk_q())

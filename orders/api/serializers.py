@@ -67,7 +67,7 @@ class OrderInputSerializer(serializers.Serializer):
         )
 
 
-class CancelInputSerializer(serializers.Serializer):
+class OrderCancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 

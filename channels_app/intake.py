@@ -1,0 +1,252 @@
+"""Every way an order comes in: stage the raw payload first, then parse and place it.
+
+``inbound_stage`` commits the payload in its own transaction before anything
+parses it, so a payload that fails (bad JSON shape, unknown SKU, a crash half
+way) is still there, ``failed`` with its error, to be fixed and replayed.
+``inbound_process`` parses and places one staged payload through
+``orders.services.place_order`` (idempotent on channel and external id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orders import services as order_services
+from orders.errors import DomainError, ErrorItem, InvalidInput
+from orders.models import Order
+
+from .importers import parsers
+from .models import InboundOrder, SalesChannel
+
+log = logging.getLogger(__name__)
+S = InboundOrder.Status
+BATCH_SIZE = 500
+
+
+def payload_digest(fmt: str, payload: Any) -> str:
+    raw = json.dumps([fmt, payload], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def error_text(items: list[ErrorItem]) -> str:
+    return "; ".join(f"{item.attr}: {item.detail}" if item.attr else item.detail for item in items)
+
+
+def _new(*, channel: SalesChannel, way_in: str, fmt: str, payload: Any, source: str) -> InboundOrder:
+    if payload is None:
+        payload = {"unparsed_body": "null"}  # a JSON null body: kept, as text, like any unparsable body
+    return InboundOrder(
+        channel=channel,
+        way_in=way_in,
+        format=fmt,
+        external_id=parsers.external_id_of(fmt, payload),
+        payload=payload,
+        digest=payload_digest(fmt, payload),
+        source=source[:255],
+    )
+
+
+def inbound_stage(*, channel: SalesChannel, way_in: str, fmt: str, payload: Any, source: str = "") -> InboundOrder:
+    """Store a payload exactly as it came, before parsing: one INSERT, committed on its own.
+
+    Call it outside any transaction (as the API view, importers and connectors
+    do), so the row survives whatever happens to the placement after it.
+    """
+    inbound = _new(channel=channel, way_in=way_in, fmt=fmt, payload=payload, source=source)
+    inbound.save()
+    return inbound
+
+
+def _outcome(
+    inbound: InboundOrder, *, order: Order | None, created: bool, errors: list[ErrorItem], save: bool = True
+) -> None:
+    inbound.attempts += 1
+    if errors:
+        inbound.status = S.FAILED
+        inbound.errors = [{"code": e.code, "detail": e.detail, "attr": e.attr} for e in errors]
+        inbound.error = error_text(errors)
+    else:
+        inbound.status = S.IMPORTED if created else S.DUPLICATE
+        inbound.order, inbound.errors, inbound.error = order, [], ""
+    if save:
+        inbound.save(update_fields=["status", "order", "errors", "error", "attempts", "updated_at"])
+
+
+def inbound_record(
+    *, inbound: InboundOrder, order: Order | None = None, created: bool = False, errors: list[ErrorItem] = ()
+) -> InboundOrder:
+    """Write down what became of a staged payload placed elsewhere (the API view parses it itself).
+
+    One UPDATE: the intake path costs two statements more than placing alone.
+    """
+    _outcome(inbound, order=order, created=created, errors=list(errors), save=False)
+    InboundOrder.objects.filter(pk=inbound.pk).update(
+        status=inbound.status,
+        order=inbound.order,
+        errors=inbound.errors,
+        error=inbound.error,
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
+    )
+    return inbound
+
+
+@transaction.atomic
+def inbound_process(*, inbound: InboundOrder, actor: str) -> InboundOrder:
+    """Parse and place one staged payload; record ``imported``, ``duplicate`` or ``failed`` with the error.
+
+    Already imported rows are left alone. A domain error (unknown SKU, a
+    conflicting retry) fails the row, not the caller.
+    """
+    inbound = InboundOrder.objects.select_for_update().select_related("channel").get(pk=inbound.pk)
+    if inbound.status in (S.IMPORTED, S.DUPLICATE) and inbound.order_id:
+        return inbound
+    try:
+        data = parsers.parse(inbound.format, inbound.payload)
+        order, created = order_services.place_order(channel=inbound.channel, data=data, actor=actor)
+    except DomainError as exc:
+        errors = exc.items
+        if inbound.format == InboundOrder.Format.CSV and exc.code == "idempotency_conflict":
+            hint = " If this file is right, its rows of one order may not be consecutive (they must be)."
+            errors = [ErrorItem(e.code, e.detail + hint, e.attr) for e in errors]
+        _outcome(inbound, order=None, created=False, errors=errors)
+    else:
+        _outcome(inbound, order=order, created=created, errors=[])
+    return inbound
+
+
+def inbound_replay(*, inbound: InboundOrder, actor: str, payload: Any = None) -> InboundOrder:
+    """Parse a staged payload again, after its cause was fixed (a product created) or its payload corrected."""
+    if payload is not None:
+        inbound_fix_payload(inbound=inbound, payload=payload)
+    return inbound_process(inbound=inbound, actor=actor)
+
+
+@transaction.atomic
+def inbound_fix_payload(*, inbound: InboundOrder, payload: Any) -> InboundOrder:
+    """Staff correct a payload that failed. One that was placed already stays as it was."""
+    inbound = InboundOrder.objects.select_for_update().get(pk=inbound.pk)
+    if inbound.status in (S.IMPORTED, S.DUPLICATE) and inbound.order_id:
+        raise InvalidInput(
+            [ErrorItem("already_imported", "This payload was placed already; it cannot change.", "payload")]
+        )
+    inbound.payload = payload
+    inbound.external_id = parsers.external_id_of(inbound.format, payload)
+    inbound.digest = payload_digest(inbound.format, payload)
+    inbound.save(update_fields=["payload", "external_id", "digest", "updated_at"])
+    return inbound
+
+
+def inbound_receive(
+    *, channel: SalesChannel, way_in: str, fmt: str, payload: Any, actor: str, source: str = ""
+) -> InboundOrder:
+    """Stage, then process: the one call for a single payload (connectors, manual entry)."""
+    inbound = inbound_stage(channel=channel, way_in=way_in, fmt=fmt, payload=payload, source=source)
+    return inbound_process(inbound=inbound, actor=actor)
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    duplicates: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.imported + self.duplicates + self.failed
+
+    def count(self, status: str) -> None:
+        if status == S.IMPORTED:
+            self.imported += 1
+        elif status == S.DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.failed += 1
+
+    def __str__(self) -> str:
+        return f"imported {self.imported}, duplicates {self.duplicates}, failed {self.failed}"
+
+
+def inbound_import(
+    *,
+    channel: SalesChannel,
+    fmt: str,
+    payloads: Iterable[Any],
+    actor: str,
+    way_in: str = InboundOrder.WayIn.FILE,
+    source: str = "",
+    batch_size: int = BATCH_SIZE,
+    on_order: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Import a stream of payloads in batches: memory holds one batch, whatever the file size.
+
+    Each batch is staged in one transaction (one insert), then each payload is
+    placed in its own. Idempotent: a payload already staged with the same
+    content is not staged again; if it was placed it counts as a duplicate, if
+    it failed it is tried again (its cause may be fixed by now).
+    """
+    result = ImportResult()
+    batch: list[Any] = []
+
+    def flush():
+        done: dict[int, str] = {}  # the same payload twice in one batch
+        for inbound, seen in _stage_batch(channel=channel, way_in=way_in, fmt=fmt, payloads=batch, source=source):
+            previous = done.get(inbound.pk, inbound.status if seen else None)
+            if previous in (S.IMPORTED, S.DUPLICATE):
+                status = S.DUPLICATE
+            else:
+                status = done[inbound.pk] = _process_or_fail(inbound, actor)
+            result.count(status)
+            if on_order:
+                on_order(status)
+        batch.clear()
+
+    for payload in payloads:
+        batch.append(payload)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return result
+
+
+def _process_or_fail(inbound: InboundOrder, actor: str) -> str:
+    """One order of a file or a pull: an unexpected crash fails that order, not the whole import."""
+    try:
+        return inbound_process(inbound=inbound, actor=actor).status
+    except Exception as exc:
+        log.exception("inbound %s: placing crashed", inbound.pk)
+        inbound_record(inbound=inbound, errors=[ErrorItem("server_error", f"{type(exc).__name__}: {exc}", None)])
+        return S.FAILED
+
+
+@transaction.atomic
+def _stage_batch(
+    *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str
+) -> list[tuple[InboundOrder, bool]]:
+    """Stage a batch in one transaction; return each payload's row and whether it was staged before."""
+    fresh = [_new(channel=channel, way_in=way_in, fmt=fmt, payload=p, source=source) for p in payloads]
+    known = {
+        row.digest: row
+        for row in InboundOrder.objects.filter(channel=channel, digest__in={f.digest for f in fresh}).order_by("id")
+    }
+    to_create = []
+    staged: list[tuple[InboundOrder, bool]] = []
+    for row in fresh:
+        if row.digest in known:
+            staged.append((known[row.digest], True))
+        else:
+            known[row.digest] = row
+            to_create.append(row)
+            staged.append((row, False))
+    InboundOrder.objects.bulk_create(to_create)
+    return staged
