@@ -1,6 +1,7 @@
 """A person in the back office: upload an order file, see what failed, fix the cause, replay it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from orders.models import Order
 from tests import factories
@@ -32,7 +33,7 @@ def test_upload_a_csv_then_replay_the_failed_order(logged_in_page, live_server, 
 
     ui.click("text=see what failed")
     rows = ui.locator("#result_list tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)  # waits for the filtered changelist to load
     assert "No product with SKU 'MUG-NEW'" in rows.first.inner_text()
 
     factories.ProductFactory(sku="MUG-NEW")
