@@ -226,7 +226,8 @@ def _plan_orders(rng: random.Random, now: datetime) -> list[OrderPlan]:
     plans = []
     for placed_at, (code, _n, kind, _c, _l, prefix, _w) in drafts:
         counters[code] += 1
-        external_id = f"{prefix}-{10000 + counters[code]}"
+        # "DEMO-" keeps the seed clear of API.md's examples (WEB-10023 must place a new order).
+        external_id = f"DEMO-{prefix}-{10000 + counters[code]}"
         city, region, postal, country = rng.choice(ADDRESSES)
         street = f"{rng.randint(1, 999)} {rng.choice(STREETS)}"
         if kind == WHOLESALE:
