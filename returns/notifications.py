@@ -8,6 +8,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from orders import outbox
+from orders.models import OrderEvent, pk_from_number
+
 from .models import Return, ReturnNotification
 
 SUBJECTS = {
@@ -40,3 +43,27 @@ def return_email_send(*, return_id: int, kind: str) -> bool:
         note.recipient = recipient
         note.save(update_fields=["sent_at", "recipient"])
     return True
+
+
+# The return's events on the order's timeline are the outbox (orders.outbox): the
+# e-mail goes when its event is dispatched after commit, so a broker outage delays
+# it (the outbox sweep retries) and never loses it; ReturnNotification makes a
+# second dispatch send nothing.
+_KIND_FOR_EVENT = {
+    "return.approved": ReturnNotification.Kind.APPROVED,
+    "return.received": ReturnNotification.Kind.RECEIVED,
+    "return.closed": ReturnNotification.Kind.REFUNDED,
+}
+
+
+@outbox.handler(*_KIND_FOR_EVENT)
+def email_on_return_event(event: OrderEvent) -> None:
+    return_id = pk_from_number(Return.NUMBER_PREFIX, str(event.data.get("return", "")))
+    if return_id is None:
+        return
+    kind = _KIND_FOR_EVENT[event.type]
+    if kind == ReturnNotification.Kind.REFUNDED:
+        refund = Return.objects.filter(pk=return_id).values_list("refund_amount", flat=True).first()
+        if not refund:
+            return  # closed with nothing paid back: nothing to tell
+    return_email_send(return_id=return_id, kind=kind)

@@ -26,7 +26,7 @@ from inventory.models import Location, Product
 from orders import services as order_services
 from orders.models import Customer, Order, OrderLine, ShipmentLine
 
-from . import lifecycle, selectors, tasks
+from . import lifecycle, selectors
 from .models import (
     Disposition,
     Refund,
@@ -34,7 +34,6 @@ from .models import (
     Resolution,
     Return,
     ReturnLine,
-    ReturnNotification,
     ReturnPolicy,
     ReturnReason,
     ReturnReceipt,
@@ -103,11 +102,6 @@ def _order_lines_returned_add(quantities: Mapping[int, int]) -> None:
         *[When(pk=pk, then=Value(q)) for pk, q in quantities.items()], default=Value(0), output_field=IntegerField()
     )
     OrderLine.objects.filter(pk__in=list(quantities)).update(quantity_returned=F("quantity_returned") + delta)
-
-
-def _notify(rma: Return, kind: str) -> None:
-    rma_id = rma.pk
-    transaction.on_commit(lambda: tasks.return_email_task.delay(return_id=rma_id, kind=kind))
 
 
 def _lock(rma: Return) -> tuple[Order, Return]:
@@ -308,7 +302,6 @@ def return_approve(*, rma: Return, actor: str) -> Return:
         rma.exchange_order = exchange
         rma.save(update_fields=["exchange_order", "updated_at"])
         lifecycle.record(rma, "return.exchange_placed", actor=actor, data={"order": exchange.number})
-    _notify(rma, ReturnNotification.Kind.APPROVED)
     return rma
 
 
@@ -467,7 +460,6 @@ def return_receive(
             "not_received": not_received,
         },
     )
-    _notify(rma, ReturnNotification.Kind.RECEIVED)
     return rma
 
 
@@ -545,9 +537,7 @@ def return_close(
         )
     rma.refund_amount = value
     rma.save(update_fields=["refund_amount", "updated_at"])
-    lifecycle.apply(rma, S.CLOSED, actor=actor, at=now, data=data)
-    if value > 0:
-        _notify(rma, ReturnNotification.Kind.REFUNDED)
+    lifecycle.apply(rma, S.CLOSED, actor=actor, at=now, data=data)  # its outbox handler e-mails the refund
     return rma
 
 

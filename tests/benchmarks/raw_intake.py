@@ -9,21 +9,61 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import psycopg
 
-ORDER_SQL = """
-INSERT INTO orders_order (channel_id, external_id, customer_id, status, hold_reason, placed_at, received_at,
-  updated_at, currency, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country,
-  shipping_method, payment_status, notes, subtotal, shipping_total, tax_total, total, fingerprint)
-VALUES (%s, %s, %s, 'received', '', now(), now(), now(), 'USD', 'Bench', '1 Main St', '', 'Springfield', '',
-  '62701', 'US', '', 'paid', '', 79.60, 0, 0, 79.60, 'raw')
-RETURNING id
-"""
+
+class Table:
+    """An INSERT for one table: every column, the model's defaults where the caller gives no value.
+
+    Built from the Django model, so new NOT NULL columns never break the baseline.
+    """
+
+    def __init__(self, name: str, defaults: dict):
+        self.name = name
+        self.defaults = defaults
+
+    def insert(self, cur, rows: list[dict], returning: bool = True) -> list[int]:
+        columns = list(self.defaults)
+        values = []
+        for row in rows:
+            values += [row.get(c, self.defaults[c]) for c in columns]
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))}"
+        cur.execute(sql + (" RETURNING id" if returning else ""), values)
+        return [r[0] for r in cur.fetchall()] if returning else []
 
 
-def _one_order(cur, *, channel_id: int, external_id: str, email: str, items: list[tuple[int, int, int]]) -> None:
-    """items: (product_id, stock_item_id, quantity)."""
+def tables_from_models() -> dict[str, Table]:
+    """Call with Django set up (tests.benchmarks.run does)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from orders.models import Customer, Order, OrderEvent, OrderLine, Shipment, ShipmentLine
+
+    def defaults(model) -> dict:
+        out = {}
+        for field in model._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            value = field.get_default()
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                value = timezone.now()
+            out[field.column] = field.get_db_prep_save(value, connection) if value is not None else None
+        return out
+
+    return {
+        m._meta.label: Table(m._meta.db_table, defaults(m))
+        for m in (Customer, Order, OrderLine, Shipment, ShipmentLine, OrderEvent)
+    }
+
+
+def _one_order(
+    cur, tables, *, channel_id: int, external_id: str, email: str, items: list[tuple[int, int, int]]
+) -> None:
+    """items: (product_id, stock_item_id, quantity), in stock-row order."""
     cur.execute(
         "INSERT INTO orders_customer (email, name, phone, kind, created_at) VALUES (%s, 'Bench', '', 'consumer', "
         "now()) ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
@@ -34,47 +74,61 @@ def _one_order(cur, *, channel_id: int, external_id: str, email: str, items: lis
     params = [v for _, stock_id, q in items for v in (stock_id, q)]
     cur.execute(
         f"UPDATE inventory_stockitem s SET reserved = s.reserved + v.q, updated_at = now() FROM (VALUES {values}) "
-        "AS v(id, q) WHERE s.id = v.id AND s.on_hand - s.reserved >= v.q RETURNING s.id",
+        "AS v(id, q) WHERE s.id = v.id AND s.on_hand - s.reserved >= v.q RETURNING s.id, s.location_id",
         params,
     )
-    reserved = {row[0] for row in cur.fetchall()}
-    cur.execute(ORDER_SQL, (channel_id, external_id, customer_id))
-    order_id = cur.fetchone()[0]
-    rows = ", ".join(["(%s, %s, 'BENCH', 'Bench', %s, 19.90, %s, %s, 0, 0, %s)"] * len(items))
-    params = []
-    for product_id, stock_id, q in items:
-        got = q if stock_id in reserved else 0
-        params += [order_id, product_id, q, got, q - got, got]
-    cur.execute(
-        "INSERT INTO orders_orderline (order_id, product_id, sku, name, quantity, unit_price, quantity_reserved, "
-        f"quantity_backordered, quantity_shipped, quantity_returned, quantity_filled_at_receipt) VALUES {rows} "
-        "RETURNING id",
-        params,
+    reserved = dict(cur.fetchall())
+    now = datetime.now(UTC)
+    (order_id,) = tables["orders.Order"].insert(
+        cur,
+        [
+            {
+                "channel_id": channel_id, "external_id": external_id, "customer_id": customer_id,
+                "status": "received", "placed_at": now, "received_at": now, "updated_at": now, "currency": "USD",
+                "ship_name": "Bench", "ship_line1": "1 Main St", "ship_city": "Springfield",
+                "ship_postal_code": "62701", "ship_country": "US", "subtotal": Decimal("79.60"),
+                "total": Decimal("79.60"), "fingerprint": "raw",
+            }
+        ],
+    )  # fmt: skip
+    line_ids = tables["orders.OrderLine"].insert(
+        cur,
+        [
+            {
+                "order_id": order_id, "product_id": product_id, "sku": "BENCH", "name": "Bench", "quantity": q,
+                "unit_price": Decimal("19.90"), "quantity_reserved": q if stock_id in reserved else 0,
+                "quantity_backordered": 0 if stock_id in reserved else q,
+                "quantity_filled_at_receipt": q if stock_id in reserved else 0,
+            }
+            for product_id, stock_id, q in items
+        ],
+    )  # fmt: skip
+    (shipment_id,) = tables["orders.Shipment"].insert(
+        cur,
+        [{"order_id": order_id, "location_id": next(iter(reserved.values())), "fulfillment": "own", "created_at": now}],
     )
-    line_ids = [row[0] for row in cur.fetchall()]
-    cur.execute(
-        "INSERT INTO orders_shipment (order_id, location_id, fulfillment, status, created_at) "
-        "SELECT %s, location_id, 'own', 'pending', now() FROM inventory_stockitem WHERE id = %s RETURNING id",
-        (order_id, items[0][1]),
+    tables["orders.ShipmentLine"].insert(
+        cur,
+        [
+            {"shipment_id": shipment_id, "order_line_id": line_id, "stock_item_id": stock_id, "quantity": q}
+            for line_id, (_, stock_id, q) in zip(line_ids, items, strict=True)
+            if stock_id in reserved
+        ],
+        returning=False,
     )
-    shipment_id = cur.fetchone()[0]
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(items))
-    params = []
-    for line_id, (_, stock_id, q) in zip(line_ids, items, strict=True):
-        params += [shipment_id, line_id, stock_id, q]
-    cur.execute(
-        f"INSERT INTO orders_shipmentline (shipment_id, order_line_id, stock_item_id, quantity) VALUES {rows}",
-        params,
-    )
-    cur.execute(
-        "INSERT INTO orders_orderevent (order_id, type, at, actor, data) VALUES "
-        "(%s, 'placed', now(), 'system', %s), (%s, 'received', now(), 'system', %s)",
-        (order_id, json.dumps({}), order_id, json.dumps({})),
+    tables["orders.OrderEvent"].insert(
+        cur,
+        [
+            {"order_id": order_id, "type": kind, "at": now, "actor": "system", "data": json.dumps({})}
+            for kind in ("placed", "routed", "received")
+        ],
+        returning=False,
     )
 
 
 def run(*, dsn: str, channel_id: int, stock: list[tuple[int, int]], seconds: float, connections: int) -> float:
     """stock: (product_id, stock_item_id) pairs to draw 3-line orders from. Returns orders/s."""
+    tables = tables_from_models()
     stop = time.monotonic() + seconds
     counts = [0] * connections
     errors: list[BaseException] = []
@@ -91,6 +145,7 @@ def run(*, dsn: str, channel_id: int, stock: list[tuple[int, int]], seconds: flo
                     with conn.transaction(), conn.cursor() as cur:
                         _one_order(
                             cur,
+                            tables,
                             channel_id=channel_id,
                             external_id=f"raw-{n}-{i}-{time.time_ns()}",
                             email=f"c{i % 500}@example.com",

@@ -75,14 +75,13 @@ def recreate_database(dsn: str) -> None:
 
 
 def django_env(dsn: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": dsn, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings"}
-    env.pop("REDIS_URL", None)  # tasks run eagerly: the figures are the web tier's and PostgreSQL's
-    return env
+    """As production runs: with REDIS_URL set, after-commit work (outbox, webhooks) goes to a
+    Celery worker started beside gunicorn; without it, tasks run eagerly inside the request."""
+    return {**os.environ, "DATABASE_URL": dsn, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings"}
 
 
 def setup_django(dsn: str) -> None:
     os.environ.update(django_env(dsn))
-    os.environ.pop("REDIS_URL", None)
     import django
 
     django.setup()
@@ -124,6 +123,10 @@ class Gunicorn:
             "warning",
         ]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, start_new_session=True)
+        self.worker = None
+        if self.env.get("REDIS_URL"):
+            worker = [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-c", "1", "-l", "warning"]
+            self.worker = subprocess.Popen(worker, cwd=ROOT, env=self.env, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -136,8 +139,10 @@ class Gunicorn:
         fail("gunicorn did not start")
 
     def __exit__(self, *exc):
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        for proc in (self.proc, self.worker):
+            if proc is not None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=60)
 
 
 def wrk(*, connections: int, seconds: int, script: Path | None, env: dict, path: str = "/", headers=()) -> dict:
@@ -292,7 +297,8 @@ def write_results(rows: list[Row]) -> str:
     machine = f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
     text = (
         f"# Benchmark results\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; "
-        f"{SECONDS} s per load run, gunicorn {WORKERS} workers, PostgreSQL from DATABASE_URL.\n"
+        f"{SECONDS} s per load run, gunicorn {WORKERS} workers, PostgreSQL from DATABASE_URL, "
+        f"{'a Celery worker on Redis' if os.environ.get('REDIS_URL') else 'tasks eager in the request'}.\n"
         f"Reproduce: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms make bench`.\n\n{head}{body}"
     )
     (HERE / "RESULTS.md").write_text(text)

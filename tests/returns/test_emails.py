@@ -4,9 +4,9 @@ from django.core import mail
 from orders.errors import InvalidTransition
 from returns import services
 from returns.models import ReturnNotification
+from returns.notifications import return_email_send
 from returns.services import ReceiveLineInput as R
 from returns.services import ReturnLineInput as L
-from returns.tasks import return_email_task
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +42,24 @@ def test_rejected_transaction_sends_nothing(delivered_order, django_capture_on_c
     assert mail.outbox == []
 
 
-def test_email_task_is_idempotent(delivered_order):
+def test_a_second_dispatch_sends_nothing(delivered_order):
     rma = services.return_request(order=delivered_order, lines=[L("TEE-RED-M", 1, "damaged")], actor="t")
-    assert return_email_task.delay(return_id=rma.pk, kind="approved").get() is True
-    assert return_email_task.delay(return_id=rma.pk, kind="approved").get() is False
+    assert return_email_send(return_id=rma.pk, kind="approved") is True
+    assert return_email_send(return_id=rma.pk, kind="approved") is False
     assert len(mail.outbox) == 1
     assert ReturnNotification.objects.get().sent_at is not None
+
+
+def test_an_email_lost_with_the_broker_goes_out_once_from_the_outbox_sweep(
+    delivered_order, django_capture_on_commit_callbacks
+):
+    from orders import outbox
+
+    rma = services.return_request(order=delivered_order, lines=[L("TEE-RED-M", 1, "damaged")], actor="t")
+    with django_capture_on_commit_callbacks(execute=False):  # the enqueue after commit never happens
+        services.return_approve(rma=rma, actor="t")
+    assert mail.outbox == []
+    outbox.dispatch_pending()
+    outbox.dispatch_pending()
+    about_returns = [m.subject for m in mail.outbox if "return" in m.subject]
+    assert about_returns == [f"Your return {rma.number} is approved"]
