@@ -221,6 +221,7 @@ def test_progress_bar_is_drawn_on_a_terminal_only(tmp_path, channel, catalogue):
     import fcntl
     import os
     import pty
+    import select
     import struct
     import termios
 
@@ -232,7 +233,16 @@ def test_progress_bar_is_drawn_on_a_terminal_only(tmp_path, channel, catalogue):
         code = manage_py(
             "import_orders", "--channel", "webstore", "--format", "csv", str(path), stdout=out, stderr=terminal
         )
-    drawn = os.read(master, 65536).decode(errors="replace")
+    chunks = []  # a pty hands its buffer over in pieces: read until it is drained
+    while select.select([master], [], [], 0.5)[0]:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the writer's side is closed and everything was read
+            break
+        if not data:
+            break
+        chunks.append(data)
+    drawn = b"".join(chunks).decode(errors="replace")
     os.close(master)
     assert code == 0
     assert out.getvalue().strip() == "imported 1, duplicates 0, failed 0"
