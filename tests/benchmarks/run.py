@@ -299,7 +299,8 @@ def write_results(rows: list[Row]) -> str:
         f"# Benchmark results\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; "
         f"{SECONDS} s per load run, gunicorn {WORKERS} workers, PostgreSQL from DATABASE_URL, "
         f"{'a Celery worker on Redis' if os.environ.get('REDIS_URL') else 'tasks eager in the request'}.\n"
-        f"Reproduce: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms make bench`.\n\n{head}{body}"
+        "Reproduce: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms REDIS_URL=redis://127.0.0.1:6379/5 "
+        f"make bench`.\n\n{head}{body}"
     )
     (HERE / "RESULTS.md").write_text(text)
     return head + body
