@@ -62,7 +62,9 @@ def apply(
     if stamp and getattr(order, stamp) is None:
         setattr(order, stamp, at)
         fields.append(stamp)
-    if to != S.ON_HOLD and order.hold_reason:
+    if to == S.ON_HOLD:
+        fields.append("hold_reason")
+    elif order.hold_reason:
         order.hold_reason = ""
         fields.append("hold_reason")
     order.save(update_fields=fields)

@@ -23,7 +23,7 @@ from inventory import locks as stock_locks
 from inventory import services as stock_services
 from inventory.models import Location, Product, StockItem
 
-from . import lifecycle, shipment_lifecycle, sourcing
+from . import lifecycle, placement, shipment_lifecycle, sourcing
 from .errors import AlreadyShipped, ErrorItem, IdempotencyConflict, InvalidInput
 from .models import Customer, Order, OrderLine, Shipment, ShipmentLine
 from .models import OrderStatus as S
@@ -201,7 +201,12 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
     context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations)
     route = sourcing.plan(demands=demands, locations=locations, stock=stock, context=context)
 
-    prices = [line.unit_price if line.unit_price is not None else products[line.sku].price for line in data.lines]
+    prices = [
+        placement.unit_price(
+            channel=channel, customer=customer, product=products[line.sku], quantity=line.quantity, sent=line.unit_price
+        )
+        for line in data.lines
+    ]
     subtotal = sum((p * line.quantity for p, line in zip(prices, data.lines, strict=True)), Decimal("0.00"))
     address = data.shipping_address
     awaiting_payment = data.payment_status == Order.PaymentStatus.PENDING and customer.kind == Customer.Kind.CONSUMER
@@ -245,8 +250,12 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
     routing.routing_record(order=order, lines=lines, route=route, actor=actor)
     _reserve(order=order, lines=lines, allocations=route.allocations)
 
+    held_for = placement.hold_reason(order=order, lines=lines)
     if awaiting_payment:
         lifecycle.apply(order, S.ON_HOLD, actor=actor, data={"reason": "payment_pending"})
+    elif held_for:
+        order.hold_reason = held_for
+        lifecycle.apply(order, S.ON_HOLD, actor=actor, data={"reason": held_for})
     elif route.backordered:
         lifecycle.apply(order, S.BACKORDERED, actor=actor, data=_backorder_data(lines))
     else:
