@@ -21,7 +21,10 @@ from .intake import inbound_fix_payload, inbound_replay
 from .models import (
     ChannelConnector,
     ChannelKey,
+    CustomerTerms,
     InboundOrder,
+    PriceList,
+    PriceListItem,
     SalesChannel,
     WebhookDelivery,
     WebhookEndpoint,
@@ -60,7 +63,15 @@ class SalesChannelAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     filter_horizontal = ("locations",)
     readonly_fields = ("created_at",)
-    fields = (("code", "active"), "name", ("kind", "currency"), "locations", "created_at")
+    fields = (
+        ("code", "active"),
+        "name",
+        ("kind", "currency"),
+        "locations",
+        ("price_list", "payment_terms_days"),
+        ("backorder_policy", "backorder_cancel_after_days"),
+        "created_at",
+    )
     inlines = (ChannelKeyInline,)
     actions = ("issue_key",)
 
@@ -376,3 +387,42 @@ class ChannelConnectorAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{config.channel.code}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{config.channel.code}: {result}")
+
+
+# --- Terms: price lists and business customers' terms (channels_app.terms) ----------------------------------------
+
+
+class PriceListItemInline(admin.TabularInline):
+    model = PriceListItem
+    fields = ("product", "min_quantity", "unit_price")
+    autocomplete_fields = ("product",)
+    extra = 1
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    """Prices for lines sent without one: the customer's list, then the channel's, then the catalogue."""
+
+    list_display = ("code", "name", "currency", "active", "item_count", "created_at")
+    list_filter = ("active", "currency")
+    search_fields = ("code", "name")
+    readonly_fields = ("created_at",)
+    inlines = (PriceListItemInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    @admin.display(description="Prices", ordering="n_items")
+    def item_count(self, obj):
+        return obj.n_items
+
+
+@admin.register(CustomerTerms)
+class CustomerTermsAdmin(admin.ModelAdmin):
+    """A business customer's price list, payment terms (net N days) and credit limit."""
+
+    list_display = ("customer", "price_list", "payment_terms_days", "credit_limit", "credit_currency")
+    list_select_related = ("customer", "price_list")
+    list_filter = ("price_list", "payment_terms_days")
+    search_fields = ("customer__email", "customer__name")
+    autocomplete_fields = ("customer", "price_list")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.db import models
+
+from inventory.apikeys import ApiKey, key_digest  # noqa: F401  (key_digest is imported from here too)
 
 
 class SalesChannel(models.Model):
@@ -27,31 +27,60 @@ class SalesChannel(models.Model):
         help_text="Locations that may fulfil this channel's orders.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Terms (channels_app.terms): what a line sent without a price costs, and when a business pays.
+    price_list = models.ForeignKey(
+        "PriceList",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="channels",
+        help_text="Prices for lines sent without a unit price (after the customer's own list).",
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Business orders pay this many days after placement (30 = net 30). Empty: prepaid.",
+    )
+
+    class BackorderPolicy(models.TextChoices):
+        ALLOW = "allow", "Allow: backorder what stock cannot cover"
+        REJECT = "reject", "Reject: refuse the units stock cannot cover at placement"
+        CANCEL_AFTER_DAYS = "cancel_after_days", "Cancel backorders still waiting after N days"
+
+    # Backorders (orders.services): what happens to units no stock covers when the order is placed.
+    backorder_policy = models.CharField(
+        max_length=20,
+        choices=BackorderPolicy.choices,
+        default=BackorderPolicy.ALLOW,
+        help_text="What happens to ordered units no stock covers at placement.",
+    )
+    backorder_cancel_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="With 'cancel after N days': backorders still waiting this many days after placement are cancelled.",
+    )
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(backorder_policy="cancel_after_days")
+                | models.Q(backorder_cancel_after_days__isnull=False, backorder_cancel_after_days__gte=1),
+                name="backorder_cancel_needs_days",
+                violation_error_message="Cancelling backorders after N days needs N (1 or more days).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code
 
 
-def key_digest(raw_key: str) -> str:
-    """Keys are long random strings, so one SHA-256 is enough to store them safely."""
-    return hashlib.sha256(raw_key.encode()).hexdigest()
-
-
-class ChannelKey(models.Model):
+class ChannelKey(ApiKey):
     """An API key acting as one channel. Only its digest is stored; the key is shown once."""
 
     PREFIX = "ck_"
 
     channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="keys")
-    name = models.CharField(max_length=100, default="default")
-    lookup = models.CharField(max_length=16, unique=True, help_text="Public first characters of the key.")
-    digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["channel__code", "-created_at"]
@@ -226,3 +255,82 @@ class ConnectorShipmentPush(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connector_id}: shipment {self.shipment_id}"
+
+
+class PriceList(models.Model):
+    """Unit prices for some products, used for lines a channel sends without a price (B2B lists, wholesale).
+
+    A channel and a business customer may each name one; the customer's wins.
+    Its prices are in ``currency``; orders priced from it are expected in that currency.
+    """
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="USD")
+    active = models.BooleanField(default=True, help_text="An inactive list prices nothing.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PriceListItem(models.Model):
+    """One price of a product on a list, from ``min_quantity`` units up (quantity breaks)."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
+    min_quantity = models.PositiveIntegerField(default=1, help_text="This price applies from this many units up.")
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["price_list", "product", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "product", "min_quantity"], name="price_once_per_break"),
+            models.CheckConstraint(condition=models.Q(min_quantity__gte=1), name="price_break_at_least_one"),
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["product", "price_list", "min_quantity"], name="price_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.price_list_id}: {self.product_id} from {self.min_quantity} @ {self.unit_price}"
+
+
+class CustomerTerms(models.Model):
+    """A business customer's own terms: price list, payment terms and credit limit.
+
+    Kept here, beside the channel's terms, rather than as columns on
+    ``orders.Customer``: orders knows nothing of price lists (a higher layer's
+    table), and consumers, most customers, need no row at all.
+    """
+
+    customer = models.OneToOneField("orders.Customer", on_delete=models.CASCADE, related_name="terms")
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.SET_NULL, null=True, blank=True, related_name="customer_terms"
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Days to pay an invoice (30 = net 30). Empty: the channel's terms."
+    )
+    credit_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Most the open balance may reach (see channels_app.terms). Empty: no limit.",
+    )
+    credit_currency = models.CharField(max_length=3, default="USD", help_text="The credit limit's currency.")
+
+    class Meta:
+        verbose_name = "customer terms"
+        verbose_name_plural = "customer terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credit_limit__isnull=True) | models.Q(credit_limit__gte=0),
+                name="credit_limit_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"terms of {self.customer_id}"

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.errors import ErrorItem, InvalidInput
@@ -25,6 +26,9 @@ from .intake import ImportResult, inbound_import
 from .models import ChannelConnector, ConnectorShipmentPush, InboundOrder, SalesChannel
 
 MAX_PUSH_ATTEMPTS = 10
+# After a failed pull (the marketplace down, rate limited, answering garbage) the beat leaves that channel
+# alone this long; every pull already retries each request with backoff before it gives up.
+PULL_COOL_DOWN = timedelta(minutes=15)
 
 
 @transaction.atomic
@@ -94,9 +98,15 @@ def pull_orders(*, channel: SalesChannel, sleep: Callable[[float], None] = time.
     return result
 
 
-def connected_channel_ids() -> list[int]:
+def connected_channel_ids(*, now: datetime | None = None) -> list[int]:
+    """Channels the beat pulls now: enabled connectors, except one whose last pull failed less than
+    ``PULL_COOL_DOWN`` ago (its error stays on ``last_error``; the others are pulled as usual)."""
+    now = now or timezone.now()
+    cooling = Q(last_error__gt="", last_pull_at__gt=now - PULL_COOL_DOWN)
     return list(
-        ChannelConnector.objects.filter(enabled=True, channel__active=True).values_list("channel_id", flat=True)
+        ChannelConnector.objects.filter(enabled=True, channel__active=True)
+        .exclude(cooling)
+        .values_list("channel_id", flat=True)
     )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.apikeys import key_digest
 from inventory.errors import ErrorItem, InvalidInput
 
-from .models import ChannelKey, SalesChannel, key_digest
+from .models import ChannelKey, SalesChannel
 
 
 @transaction.atomic
@@ -31,8 +30,7 @@ def channel_create(*, code: str, name: str, kind: str, currency: str = "USD") ->
 
 @transaction.atomic
 def channel_key_create(*, channel: SalesChannel, name: str = "default") -> tuple[ChannelKey, str]:
-    lookup = secrets.token_hex(6)
-    raw = f"{ChannelKey.PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
+    lookup, raw = ChannelKey.new_raw_key()
     key = ChannelKey.objects.create(channel=channel, name=name, lookup=lookup, digest=key_digest(raw))
     return key, raw
 

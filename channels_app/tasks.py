@@ -22,11 +22,19 @@ def webhooks_deliver_due_task() -> int:
 
 @shared_task(acks_late=True)
 def pull_orders_task(*, channel_id: int) -> str:
-    """One pull of a connected channel. Idempotent: a re-run stores and places nothing new."""
+    """One pull of a connected channel. Idempotent: a re-run stores and places nothing new.
+
+    A marketplace that cannot be read is not a task failure: the pull retried with backoff, parked its
+    error on the connector (``last_error``) and the beat leaves the channel alone for a while.
+    """
+    from .connectors import ConnectorError
     from .models import SalesChannel
     from .pulls import pull_orders
 
-    return str(pull_orders(channel=SalesChannel.objects.get(pk=channel_id)))
+    try:
+        return str(pull_orders(channel=SalesChannel.objects.get(pk=channel_id)))
+    except ConnectorError as exc:
+        return f"failed: {exc}"
 
 
 @shared_task(acks_late=True)

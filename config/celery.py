@@ -18,6 +18,10 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.backorders_allocate_all",
         "schedule": crontab(minute="*/15"),
     },
+    "cancel-overdue-backorders": {  # orders: channels whose backorders expire after N days (backorder policy)
+        "task": "orders.tasks.backorders_cancel_overdue_task",
+        "schedule": crontab(minute=23),
+    },
     "webhooks-deliver-due": {  # channels_app: webhook retries with backoff, and lost first attempts
         "task": "channels_app.tasks.webhooks_deliver_due_task",
         "schedule": 60.0,
@@ -41,6 +45,15 @@ app.conf.beat_schedule = {
     "promises-at-risk": {  # orders: flag orders whose promised date is at risk (the outbox e-mails them)
         "task": "orders.tasks.promises_check",
         "schedule": crontab(minute=7),
+    },
+    "kpi-rollups-refresh": {  # metrics: the KPI rollups of the days whose orders changed, and of yesterday
+        "task": "metrics.tasks.kpi_rollups_refresh_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    "kpi-rollups-rebuild": {  # metrics: nightly, every day again (what no order event announced)
+        "task": "metrics.tasks.kpi_rollups_refresh_task",
+        "schedule": crontab(hour=2, minute=40),
+        "kwargs": {"full": True},
     },
     "draft-reorder-purchase-orders": {  # inventory: daily drafts for stock below its reorder point
         "task": "inventory.tasks.reorder_drafts_task",

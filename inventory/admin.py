@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from .errors import DomainError
 from .models import Location, Product, StockItem, StockMovement
+from .selectors import stock_over_value
 from .services import stock_adjust
 
 
@@ -179,7 +180,7 @@ class StockItemForm(forms.ModelForm):
 
     class Meta:
         model = StockItem
-        fields = ("product", "location", "bin", "reorder_point", "reorder_quantity")
+        fields = ("product", "location", "bin", "reorder_point", "reorder_quantity", "max_stock")
 
     def clean(self):
         data = super().clean()
@@ -193,7 +194,12 @@ class AvailableFilter(admin.SimpleListFilter):
     parameter_name = "availability"
 
     def lookups(self, request, model_admin):
-        return (("out", "Nothing available"), ("low", "At or below reorder point"), ("reserved", "Has reservations"))
+        return (
+            ("out", "Nothing available"),
+            ("low", "At or below reorder point"),
+            ("over", "Above max stock (overstock)"),
+            ("reserved", "Has reservations"),
+        )
 
     def queryset(self, request, queryset):
         available = F("on_hand") - F("reserved")
@@ -201,6 +207,8 @@ class AvailableFilter(admin.SimpleListFilter):
             return queryset.alias(avail=available).filter(avail__lte=0)
         if self.value() == "low":
             return queryset.alias(avail=available).filter(avail__lte=F("reorder_point"))
+        if self.value() == "over":
+            return queryset.filter(max_stock__isnull=False, on_hand__gt=F("max_stock"))
         if self.value() == "reserved":
             return queryset.filter(reserved__gt=0)
         return queryset
@@ -218,6 +226,8 @@ class StockItemAdmin(admin.ModelAdmin):
         "available",
         "reorder_point",
         "reorder_quantity",
+        "max_stock",
+        "overstock",
         "updated_at",
     )
     list_select_related = ("product", "location")
@@ -240,13 +250,37 @@ class StockItemAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         head = ("product", "location") if obj is None else ("product", "location", "on_hand", "reserved", "available")
         return (
-            (None, {"fields": (*head, "bin", ("reorder_point", "reorder_quantity"))}),
+            (None, {"fields": (*head, "bin", ("reorder_point", "reorder_quantity", "max_stock"))}),
             ("Adjust stock", {"fields": (("adjust_by", "adjust_reason"),)}),
         )
 
     @admin.display(description="Available", ordering="available_units")
     def available(self, obj):
         return obj.on_hand - obj.reserved
+
+    @admin.display(description="Overstock (at cost)")
+    def overstock(self, obj):
+        """Units above max stock and what they cost (the ``GET /api/v1/stock/overstock/`` report)."""
+        if obj.max_stock is None or obj.on_hand <= obj.max_stock:
+            return "—"
+        over = obj.on_hand - obj.max_stock
+        return f"{over} ({over * obj.product.cost:.2f})"
+
+    def changelist_view(self, request, extra_context=None):
+        if request.GET.get("availability") == "over":
+            location_id = request.GET.get("location__id__exact", "")
+            code = (
+                Location.objects.filter(pk=location_id).values_list("code", flat=True).first()
+                if location_id.isdigit()
+                else None
+            )
+            where = f"at {code}" if code else "over all locations"
+            self.message_user(
+                request,
+                f"Overstock above max stock, at cost: {stock_over_value(location=code)} {where}.",
+                messages.INFO,
+            )
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         obj.save()

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django_countries.fields import CountryField
 
+from .apikeys import StaffToken  # noqa: F401  (a model of this app: staff API tokens, hashed)
+
 
 class Product(models.Model):
     sku = models.CharField(max_length=64, unique=True)
@@ -75,6 +77,11 @@ class StockItem(models.Model):
     bin = models.CharField(max_length=32, blank=True)
     reorder_point = models.PositiveIntegerField(default=0)
     reorder_quantity = models.PositiveIntegerField(default=0)
+    max_stock = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most units this location should hold; on hand above it is overstock. Empty: no maximum.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

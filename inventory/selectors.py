@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Location, Product, PurchaseOrderLine, StockItem, StockMovement, Supplier
+from .models import Location, PurchaseOrderLine, StockItem, StockMovement, Supplier
 from .reservations import reservations_held
 
 
@@ -39,27 +39,6 @@ def stock_list(*, sku: str | None = None, location: str | None = None) -> QueryS
 
 def available_expression():
     return F("on_hand") - F("reserved")
-
-
-def available_by_sku(*, skus: Iterable[str], location_ids: Iterable[int]) -> dict[str, int]:
-    """Sellable units per SKU over these (active) locations; unknown SKUs are absent."""
-    rows = (
-        Product.objects.filter(sku__in=list(skus))
-        .annotate(
-            available=Coalesce(
-                Sum(
-                    F("stock_items__on_hand") - F("stock_items__reserved"),
-                    filter=Q(
-                        stock_items__location_id__in=list(location_ids),
-                        stock_items__location__active=True,
-                    ),
-                ),
-                Value(0),
-            )
-        )
-        .values_list("sku", "available")
-    )
-    return {sku: max(int(available), 0) for sku, available in rows}
 
 
 def locations_active() -> QuerySet[Location]:
@@ -173,6 +152,26 @@ def stock_dead(*, days: int, location: str | None = None) -> QuerySet[StockItem]
 
 def stock_dead_value(*, days: int, location: str | None = None) -> Decimal:
     total = stock_dead(days=days, location=location).aggregate(total=Sum("value"))["total"]
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+def stock_over(*, location: str | None = None) -> QuerySet[StockItem]:
+    """Rows holding more than their ``max_stock``: the units above it (``over``) and their value at cost."""
+    return (
+        stock_list(location=location)
+        .filter(max_stock__isnull=False, on_hand__gt=F("max_stock"))
+        .annotate(
+            over=F("on_hand") - F("max_stock"),
+            value=ExpressionWrapper(
+                (F("on_hand") - F("max_stock")) * F("product__cost"),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+        )
+    )
+
+
+def stock_over_value(*, location: str | None = None) -> Decimal:
+    total = stock_over(location=location).aggregate(total=Sum("value"))["total"]
     return Decimal(total or 0).quantize(Decimal("0.01"))
 
 

@@ -12,19 +12,27 @@ Other helpers append their ``ModelAdmin`` classes at the end of this file.
 from __future__ import annotations
 
 import json
+from datetime import datetime, time, timedelta
+from functools import partial
 
 from django.contrib import admin, messages
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
-from django.urls import reverse
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from inventory.errors import DomainError
 
-from . import lifecycle, services
+from . import admin_routing, services
 from .admin_floor import AtRiskFilter, at_risk, hand_off_again, make_pick_list, poll_tracking_now  # + floor models
 from .models import Customer, Order, OrderEvent, OrderLine, Shipment, ShipmentLine, pk_from_number
 
-SHIPPED_STATUSES = (Shipment.Status.SHIPPED, Shipment.Status.IN_TRANSIT, Shipment.Status.DELIVERED)
+ADDRESS_KEYS = ("name", "line1", "line2", "city", "region", "postal_code", "country")
+SHIP_TO_FIELDS = tuple(f"ship_{key}" for key in ADDRESS_KEYS)
 
 
 def _link(url_name: str, pk, text) -> str:
@@ -101,7 +109,7 @@ class CustomerAdmin(admin.ModelAdmin):
 def _partial_shipping_flags() -> dict:
     """Three booleans that say whether an order is partially shipped, each one subquery."""
     return {
-        "any_shipped": Exists(Shipment.objects.filter(order=OuterRef("pk"), status__in=SHIPPED_STATUSES)),
+        "any_shipped": Exists(Shipment.objects.filter(order=OuterRef("pk"), status__in=services.SHIPPED_STATUSES)),
         "any_open": Exists(Shipment.objects.filter(order=OuterRef("pk"), status__in=Shipment.OPEN_STATUSES)),
         "any_waiting": Exists(OrderLine.objects.filter(order=OuterRef("pk"), quantity_backordered__gt=0)),
     }
@@ -135,6 +143,7 @@ class OrderLineInline(admin.TabularInline):
         "quantity_backordered",
         "quantity_shipped",
         "quantity_returned",
+        "quantity_cancelled",
     )
     readonly_fields = fields
     extra = 0
@@ -214,6 +223,60 @@ class OrderEventInline(admin.TabularInline):
         return _pretty_json(obj.data)
 
 
+class EstimatedCountPaginator(Paginator):
+    """Pages of a big table without a ``count(*)`` over it on every page.
+
+    Unfiltered on PostgreSQL, the count is the planner's estimate
+    (``pg_class.reltuples``, kept by autovacuum/ANALYZE) once it is past
+    ``EXACT_BELOW`` rows; filtered, or small, or on another database, it is exact.
+    """
+
+    EXACT_BELOW = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if isinstance(queryset, QuerySet) and not queryset.query.where and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+                    [queryset.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] and row[0] >= self.EXACT_BELOW:
+                return int(row[0])
+        return super().count
+
+
+class SteppingDatesQuerySet(QuerySet):
+    """``datetimes()`` for the date hierarchy by stepping along the index: one ``MIN`` per period found.
+
+    Django's own is ``SELECT DISTINCT DATE_TRUNC(...)`` over every row (about
+    a second on a million orders); this costs one index probe per year, month
+    or day listed, with the same answer.
+    """
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month", "day") or order != "ASC" or tzinfo is not None:
+            return super().datetimes(field_name, kind, order, tzinfo)
+        plain = self.order_by()
+        found = []
+        first = plain.aggregate(first=Min(field_name))["first"]
+        while first is not None:
+            local = timezone.localtime(first)
+            start = local.replace(hour=0, minute=0, second=0, microsecond=0, day=1 if kind != "day" else local.day)
+            if kind == "year":
+                start = start.replace(month=1)
+                following = start.replace(year=start.year + 1)
+            elif kind == "month":
+                following = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+            else:
+                following = timezone.make_aware(datetime.combine(start.date() + timedelta(days=1), time.min))
+            found.append(start)
+            first = plain.filter(**{f"{field_name}__gte": following}).aggregate(first=Min(field_name))["first"]
+        return found
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = (
@@ -237,7 +300,9 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     ordering = ("-placed_at", "-id")
     show_full_result_count = False
-    actions = ("cancel_orders",)
+    paginator = EstimatedCountPaginator
+    actions = ("cancel_orders", "release_holds", "confirm_payments")
+    change_list_template = "orders/admin/order_change_list.html"
     inlines = (OrderLineInline, ShipmentInline, OrderEventInline)
     readonly_fields = (
         "number",
@@ -247,6 +312,7 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "hold_reason",
         "payment_status",
+        "invoice_due_at",
         "partially_shipped",
         "placed_at",
         "received_at",
@@ -259,6 +325,7 @@ class OrderAdmin(admin.ModelAdmin):
         "shipping_total",
         "tax_total",
         "total",
+        "routing_explanation",
     )
     fieldsets = (
         (
@@ -268,6 +335,7 @@ class OrderAdmin(admin.ModelAdmin):
                     ("number", "channel", "external_id"),
                     "customer_link",
                     ("status", "hold_reason", "payment_status", "partially_shipped"),
+                    "invoice_due_at",
                 )
             },
         ),
@@ -282,6 +350,7 @@ class OrderAdmin(admin.ModelAdmin):
             },
         ),
         ("Totals", {"fields": (("currency", "subtotal", "shipping_total", "tax_total", "total"),)}),
+        ("Routing: where each line ships from, and why", {"fields": ("routing_explanation",)}),
         (
             "Ship to",
             {
@@ -299,7 +368,9 @@ class OrderAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(**_partial_shipping_flags())
+        queryset = super().get_queryset(request).annotate(**_partial_shipping_flags())
+        queryset.__class__ = SteppingDatesQuerySet  # the date hierarchy without a DISTINCT over the table
+        return queryset
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -320,6 +391,10 @@ class OrderAdmin(admin.ModelAdmin):
     def customer_link(self, obj):
         return _link("admin:orders_customer_change", obj.customer_id, obj.customer)
 
+    @admin.display(description="Routing decision")
+    def routing_explanation(self, obj):
+        return admin_routing.routing_html(obj)  # orders/admin_routing.py
+
     @admin.display(description="Total", ordering="total")
     def order_total(self, obj):
         return f"{obj.total} {obj.currency}"
@@ -328,14 +403,76 @@ class OrderAdmin(admin.ModelAdmin):
     def partially_shipped(self, obj):
         return bool(obj.any_shipped and (obj.any_open or obj.any_waiting))
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status in services.SHIPPING_LOCKED_STATUSES:
+            return (*self.readonly_fields, *SHIP_TO_FIELDS)  # where it went (or would have) stays as it was
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        # Only the edited fields: a status a service wrote meanwhile is never overwritten. The
-        # admin's view already runs in one transaction; the edit goes on the timeline with who made it.
+        # Through orders.services.order_update_shipping: one "order_edited" event naming what changed, the
+        # address checked again (a fixed one lifts an address_invalid hold). A refusal is shown, nothing saved.
         if not form.changed_data:
             return
-        obj.save(update_fields=[*form.changed_data, "updated_at"])
-        changes = {name: str(form.cleaned_data[name]) for name in form.changed_data}
-        lifecycle.record(obj, "order_edited", actor=services.actor_for(request.user), data={"changed": changes})
+        data = form.cleaned_data
+        try:
+            services.order_update_shipping(
+                order=obj,
+                address=services.AddressInput(**{key: str(data[f"ship_{key}"]) for key in ADDRESS_KEYS}),
+                shipping_method=data["shipping_method"],
+                notes=data["notes"],
+                actor=services.actor_for(request.user),
+            )
+        except DomainError as error:
+            request._order_edit_refused = True
+            self.message_user(request, f"{obj.number} not changed: {error.detail}", messages.ERROR)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_order_edit_refused", False):
+            return HttpResponseRedirect(request.path)  # no "changed successfully" beside the refusal
+        return super().response_change(request, obj)
+
+    def get_urls(self):
+        from .admin_manual import manual_order_view
+
+        view = self.admin_site.admin_view(partial(manual_order_view, model_admin=self))
+        return [path("manual/", view, name="orders_order_manual"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_key_in_orders": request.user.has_perm("orders.add_order"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+    def has_release_hold_permission(self, request):
+        return request.user.has_perm("orders.release_hold")
+
+    @admin.action(description="Release selected holds", permissions=["release_hold"])
+    def release_holds(self, request, queryset):
+        actor = services.actor_for(request.user)
+        released, still_held = [], []
+        for order in queryset.order_by("pk"):
+            try:
+                order = services.order_release_hold(order=order, actor=actor, note="released in back office")
+            except DomainError as error:
+                self.message_user(request, f"{order.number} not released: {error.detail}", messages.ERROR)
+                continue
+            if order.status == Order.Status.ON_HOLD:
+                still_held.append(f"{order.number} ({order.hold_reason})")
+            else:
+                released.append(order.number)
+        if released:
+            self.message_user(request, f"Released {len(released)} order(s): {', '.join(released)}.")
+        if still_held:
+            self.message_user(request, f"Still on hold for another reason: {', '.join(still_held)}.", messages.WARNING)
+
+    @admin.action(description="Mark payment received", permissions=["change"])
+    def confirm_payments(self, request, queryset):
+        actor = services.actor_for(request.user)
+        confirmed = []
+        for order in queryset.order_by("pk"):
+            if order.payment_status == Order.PaymentStatus.PAID:
+                continue
+            order = services.order_payment_confirm(order=order, actor=actor, reference="back office")
+            confirmed.append(f"{order.number} ({order.get_status_display().lower()})")
+        self.message_user(request, f"Payment received for {len(confirmed)} order(s): {', '.join(confirmed) or '—'}.")
 
     def has_add_permission(self, request):
         return False  # orders come in through orders.services.place_order (API, imports, commands)

@@ -18,6 +18,10 @@ class OrdersConfig(AppConfig):
 
         provider_register("orders.open_shipment_lines", open_reservations)
 
+        from . import address_checks, placement
+
+        placement.register_hold_check(address_checks.address_hold_check)
+
         from . import floor_wiring
 
         floor_wiring.connect(self)

@@ -9,6 +9,8 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidInput",
     "InvalidTransition",
+    "NotOnHold",
+    "ShippingLocked",
 ]
 
 
@@ -22,3 +24,13 @@ class AlreadyShipped(DomainError):
 
 class IdempotencyConflict(DomainError):
     code = "idempotency_conflict"
+
+
+class NotOnHold(DomainError):
+    code = "not_on_hold"
+
+
+class ShippingLocked(DomainError):
+    """The ship-to of an order that has shipped, been delivered or been cancelled stays as it was."""
+
+    code = "shipping_locked"

@@ -48,11 +48,10 @@ def order_sync_status(*, order: Order, actor: str) -> None:
     if not live:
         return
     target = min((_ORDER_STATUS_FOR[s] for s in live), key=_RANK.index)
-    waiting = order.lines.filter(quantity_backordered__gt=0).exists()
-    if waiting and target in (OrderStatus.RECEIVED, OrderStatus.PICKED, OrderStatus.PACKED):
+    if order.lines.filter(quantity_backordered__gt=0).exists():
+        # Units still wait for stock: the order stays backordered (``partially_shipped``
+        # tells what has left), so arriving stock is still allocated to it.
         target = OrderStatus.BACKORDERED
-    if waiting and target == OrderStatus.DELIVERED:
-        target = OrderStatus.SHIPPED  # the rest has not even been reserved yet
     if target == order.status:
         return
     at = None

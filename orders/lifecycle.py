@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from .errors import InvalidTransition
@@ -21,7 +22,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PLACED: frozenset({S.RECEIVED, S.ON_HOLD, S.BACKORDERED, S.CANCELLED}),
     S.RECEIVED: frozenset({S.PICKED, S.PACKED, S.SHIPPED, S.DELIVERED, S.ON_HOLD, S.BACKORDERED, S.CANCELLED}),
     S.ON_HOLD: frozenset({S.RECEIVED, S.BACKORDERED, S.CANCELLED}),
-    S.BACKORDERED: frozenset({S.RECEIVED, S.PICKED, S.PACKED, S.SHIPPED, S.ON_HOLD, S.CANCELLED}),
+    S.BACKORDERED: frozenset({S.RECEIVED, S.PICKED, S.PACKED, S.SHIPPED, S.DELIVERED, S.ON_HOLD, S.CANCELLED}),
     S.PICKED: frozenset({S.RECEIVED, S.PACKED, S.SHIPPED, S.DELIVERED, S.BACKORDERED, S.CANCELLED}),
     S.PACKED: frozenset({S.RECEIVED, S.PICKED, S.SHIPPED, S.DELIVERED, S.BACKORDERED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED}),
@@ -50,14 +51,47 @@ def apply(
 
     Call inside the service's transaction with the order row locked.
     """
+    return record_many([move(order, to, actor=actor, event_type=event_type, data=data, at=at)])[0]
+
+
+def move(
+    order: Order,
+    to: str,
+    *,
+    actor: str,
+    event_type: str | None = None,
+    data: dict[str, Any] | None = None,
+    at=None,
+) -> OrderEvent:
+    """``apply`` without writing the event: it is returned unsaved, for ``record_many`` with others."""
+    at = at or timezone.now()
+    order.save(update_fields=_step(order, to, at=at))
+    return event(order, event_type or to, actor=actor, data=data, at=at)
+
+
+def move_many(moves: list[tuple[Order, str, dict[str, Any] | None]], *, actor: str, at) -> list[OrderEvent]:
+    """``move`` for a batch of orders (bulk imports): one UPDATE per set of orders that change the same
+    fields to the same values, whatever the batch size; the events are returned unsaved."""
+    groups: dict[tuple, list[int]] = {}
+    events = []
+    for order, to, data in moves:
+        fields = _step(order, to, at=at)
+        groups.setdefault(tuple((f, getattr(order, f)) for f in fields), []).append(order.pk)
+        events.append(event(order, to, actor=actor, data=data, at=at))
+    for changes, ids in groups.items():
+        Order.objects.filter(pk__in=ids).update(**dict(changes))
+    return events
+
+
+def _step(order: Order, to: str, *, at) -> list[str]:
+    """Check the move and make it on the instance; the fields it changed."""
     if to not in TRANSITIONS[order.status]:
         raise InvalidTransition(
             f"Order {order.number} cannot go from {order.status} to {to}.",
             extra={"from": order.status, "to": to},
         )
-    at = at or timezone.now()
     fields = ["status", "updated_at"]
-    order.status = to
+    order.status, order.updated_at = to, at
     stamp = _STAMPS.get(to)
     if stamp and getattr(order, stamp) is None:
         setattr(order, stamp, at)
@@ -67,12 +101,25 @@ def apply(
     elif order.hold_reason:
         order.hold_reason = ""
         fields.append("hold_reason")
-    order.save(update_fields=fields)
-    return record(order, event_type or to, actor=actor, data=data, at=at)
+    return fields
+
+
+def event(order: Order, event_type: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
+    """An unsaved event of ``order`` (write it with ``record_many``)."""
+    return OrderEvent(order=order, type=event_type, at=at or timezone.now(), actor=actor, data=data or {})
 
 
 def record(order: Order, event_type: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
     """Write an event that does not change the status (a note, a reservation, a routing)."""
-    return OrderEvent.objects.create(
-        order=order, type=event_type, at=at or timezone.now(), actor=actor, data=data or {}
-    )
+    return record_many([event(order, event_type, actor=actor, data=data, at=at)])[0]
+
+
+def record_many(events: list[OrderEvent]) -> list[OrderEvent]:
+    """Write events in one INSERT, in order; each is announced as saved (the outbox queues it on commit)."""
+    if len(events) == 1:
+        events[0].save()  # post_save is sent by save()
+        return events
+    OrderEvent.objects.bulk_create(events)
+    for ev in events:
+        post_save.send(sender=OrderEvent, instance=ev, created=True, update_fields=None, raw=False, using=ev._state.db)
+    return events

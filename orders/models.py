@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django_countries.fields import CountryField
 
+from inventory.apikeys import ApiKey
 from inventory.models import Location, Product
 
 
@@ -82,6 +83,9 @@ class Order(models.Model):
     ship_country = CountryField()
     shipping_method = models.CharField(max_length=50, blank=True)
     payment_status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PAID)
+    invoice_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="A business order on payment terms (net 30): when its invoice falls due."
+    )
     notes = models.TextField(blank=True)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     shipping_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
@@ -98,7 +102,19 @@ class Order(models.Model):
             models.Index(fields=["-placed_at", "-id"], name="order_placed_idx"),
             models.Index(fields=["status", "placed_at"], name="order_status_placed_idx"),
             models.Index(fields=["updated_at"], name="order_updated_idx"),
+            # The KPIs (metrics.selectors): the cohort's order-level figures read from the index alone.
+            models.Index(
+                fields=["placed_at"],
+                include=["status", "delivered_at", "promised_delivery_date", "channel", "customer"],
+                name="order_kpi_placed_idx",
+            ),
+            models.Index(
+                fields=["channel", "placed_at"],
+                include=["status", "delivered_at", "promised_delivery_date"],
+                name="order_kpi_channel_placed_idx",
+            ),
         ]
+        permissions = [("release_hold", "Can release orders on hold")]
 
     def __str__(self) -> str:
         return self.number
@@ -122,22 +138,39 @@ class OrderLine(models.Model):
     quantity_filled_at_receipt = models.PositiveIntegerField(
         default=0, help_text="Units reserved when the order was received (fill-rate KPI)."
     )
+    quantity_cancelled = models.PositiveIntegerField(
+        default=0,
+        help_text="Units dropped for lack of stock: refused at placement or backorder cancelled "
+        "(the channel's backorder policy); not charged.",
+    )
 
     class Meta:
         ordering = ["order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="order_line_one_per_product"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity_cancelled__lte=F("quantity")), name="order_line_cancelled_within_quantity"
+            ),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
         ]
-        indexes = [models.Index(fields=["product", "quantity_backordered"], name="line_backorder_idx")]
+        indexes = [
+            models.Index(fields=["product", "quantity_backordered"], name="line_backorder_idx"),
+            # The KPIs' units and backorders per order, read from the index alone.
+            models.Index(
+                fields=["order"],
+                include=["quantity", "quantity_filled_at_receipt", "quantity_shipped", "quantity_backordered"],
+                name="line_kpi_order_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} x{self.quantity}"
 
     @property
     def line_total(self) -> Decimal:
-        return self.unit_price * self.quantity
+        """What the line charges: cancelled units (no stock, channel policy) are not charged."""
+        return self.unit_price * (self.quantity - self.quantity_cancelled)
 
 
 class OrderEvent(models.Model):
@@ -348,18 +381,12 @@ class FulfilmentPartner(models.Model):
         return self.name
 
 
-class PartnerKey(models.Model):
+class PartnerKey(ApiKey):
     """An API key acting as one partner location. Only its digest is stored; the key is shown once."""
 
     PREFIX = "pk_"
 
     partner = models.ForeignKey(FulfilmentPartner, on_delete=models.CASCADE, related_name="keys")
-    name = models.CharField(max_length=100, default="default")
-    lookup = models.CharField(max_length=16, unique=True, help_text="Public first characters of the key.")
-    digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["partner__name", "-created_at"]

@@ -9,7 +9,10 @@ the stamp is cleared and the task retries with backoff. A beat task sweeps
 events left undispatched (a lost task, a broker outage).
 
 Wiring (``orders.floor_wiring``): when an event is created and someone
-listens for its type, ``outbox_dispatch_task`` is enqueued on commit.
+listens for its type, its id joins the batch of its transaction; on commit
+the batch goes to the broker as one ``outbox_dispatch_task`` (one enqueue per
+commit, never one per event). If the broker is down the commit still stands:
+the error is logged and the sweep sends the events later.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -54,20 +57,50 @@ def wants(event_type: str) -> bool:
     return bool(_HANDLERS.get(event_type)) or event_dispatched.has_listeners(OrderEvent)
 
 
-def _send_later(event_id: int) -> None:
+def _send_later(event_ids: list[int]) -> None:
     from . import tasks  # tasks imports services; import late to keep this module light
 
     try:
-        tasks.outbox_dispatch_task.delay(event_id=event_id)
+        # No publish retries: with the broker down the request answers at once and the sweep sends later.
+        tasks.outbox_dispatch_task.apply_async(kwargs={"event_ids": event_ids}, retry=False)
     except Exception:  # eager mode ran it and it failed (or the broker is down): the sweep retries it
-        log.exception("outbox: event %s not dispatched now; the sweep will retry it", event_id)
+        log.exception("outbox: events %s not dispatched now; the sweep will retry them", event_ids)
+
+
+class _Batch:
+    """The event ids one transaction wrote, sent as one task by the callback of the last of them.
+
+    Every event registers its own on-commit callback, so a rolled-back
+    savepoint drops only its own events; each callback marks its event
+    committed and the last one sends them all. (Should the last one be rolled
+    back, the sweep sends the others.)
+    """
+
+    def __init__(self):
+        self.event_ids: list[int] = []
+        self.committed: list[int] = []
+        self.done = False
+
+    def callback(self, event_id: int) -> Callable[[], None]:
+        def committed() -> None:
+            self.committed.append(event_id)
+            if not self.done and event_id == self.event_ids[-1]:
+                self.done = True
+                _send_later(list(self.committed))
+
+        return committed
 
 
 def enqueue_on_commit(event: OrderEvent) -> None:
-    """After commit, hand the event to a task (never to the request that wrote it)."""
-    if wants(event.type):
-        event_id = event.pk
-        transaction.on_commit(lambda: _send_later(event_id))
+    """After commit, hand the event to a task (never to the request that wrote it): one task per commit."""
+    if not wants(event.type):
+        return
+    connection = connections[router.db_for_write(OrderEvent)]
+    batch = getattr(connection, "_outbox_batch", None)
+    if batch is None or batch.done or not connection.run_on_commit:  # nothing pending: a new transaction
+        batch = connection._outbox_batch = _Batch()
+    batch.event_ids.append(event.pk)
+    transaction.on_commit(batch.callback(event.pk), using=connection.alias)
 
 
 def dispatch(*, event_id: int) -> bool:
@@ -84,6 +117,42 @@ def dispatch(*, event_id: int) -> bool:
         OrderEvent.objects.filter(pk=event_id).update(dispatched_at=None)
         raise
     return True
+
+
+def dispatch_many(*, event_ids: list[int]) -> int:
+    """Dispatch a commit's events; returns how many this call sent.
+
+    All are claimed at once: one transaction locks the undispatched ones
+    (skipping rows another worker holds) and stamps them. A failing event
+    lets go of its claim and the others still go; the first error is raised
+    at the end so the task retries (a re-run skips what was sent).
+    """
+    with transaction.atomic():
+        events = list(
+            OrderEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=list(event_ids), dispatched_at__isnull=True)
+            .select_related("order", "order__customer", "order__channel")
+            .order_by("id")
+        )
+        if not events:
+            return 0
+        OrderEvent.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=timezone.now())
+    sent = 0
+    failure: Exception | None = None
+    for event in events:
+        try:
+            for fn in handlers_for(event.type):
+                fn(event)
+            event_dispatched.send(sender=OrderEvent, event=event)
+        except Exception as exc:
+            OrderEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
+            log.warning("outbox: event %s failed; it will be retried", event.pk, exc_info=True)
+            failure = failure or exc
+            continue
+        sent += 1
+    if failure is not None:
+        raise failure
+    return sent
 
 
 def dispatch_pending(*, limit: int = 500) -> int:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+
+from inventory.apikeys import ApiKeyAuthentication
 
 from .models import PartnerKey
-from .partners import key_digest
 
 
 class PartnerPrincipal:
@@ -48,32 +44,16 @@ def request_partner(request) -> PartnerPrincipal | None:
     return user if isinstance(user, PartnerPrincipal) else None
 
 
-class PartnerKeyAuthentication(authentication.BaseAuthentication):
-    keyword = "Token"
+class PartnerKeyAuthentication(ApiKeyAuthentication):
+    model = PartnerKey
+    select_related = ("partner__location",)
+    failure_message = "Invalid or revoked partner key."
 
-    def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if len(header) != 2 or header[0].decode(errors="replace") != self.keyword:
-            return None
-        raw = header[1].decode(errors="replace")
-        if not raw.startswith(PartnerKey.PREFIX):
-            return None  # a channel key or a staff token: the next class's turn
-        lookup = raw[len(PartnerKey.PREFIX) :].split("_", 1)[0]
-        key = PartnerKey.objects.select_related("partner__location").filter(lookup=lookup).first()
-        if (
-            key is None
-            or not hmac.compare_digest(key.digest, key_digest(raw))
-            or key.revoked_at is not None
-            or not key.partner.active
-        ):
-            raise exceptions.AuthenticationFailed("Invalid or revoked partner key.")
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-            PartnerKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        return PartnerPrincipal(key), key
+    def usable(self, key: PartnerKey) -> bool:
+        return key.partner.active
 
-    def authenticate_header(self, request):
-        return self.keyword
+    def principal(self, key: PartnerKey) -> PartnerPrincipal:
+        return PartnerPrincipal(key)
 
 
 class PartnerKeyScheme(OpenApiAuthenticationExtension):

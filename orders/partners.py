@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.apikeys import key_digest
 from inventory.errors import ErrorItem, InvalidInput
 from inventory.models import Location
 
 from .models import FulfilmentPartner, PartnerKey
-
-
-def key_digest(raw_key: str) -> str:
-    """Keys are long random strings, so one SHA-256 is enough to store them safely."""
-    return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -37,8 +30,7 @@ def partner_save(
 @transaction.atomic
 def partner_key_create(*, partner: FulfilmentPartner, name: str = "default") -> tuple[PartnerKey, str]:
     """A new key; the raw key is returned once and never stored."""
-    lookup = secrets.token_hex(6)
-    raw = f"{PartnerKey.PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
+    lookup, raw = PartnerKey.new_raw_key()
     key = PartnerKey.objects.create(partner=partner, name=name, lookup=lookup, digest=key_digest(raw))
     return key, raw
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from django.db import transaction
-from django.db.models import F, Max, Sum
+from django.db.models import Case, F, Max, Sum, Value, When
 
 from inventory.errors import ErrorItem, InvalidInput
 from inventory.models import Location
@@ -86,13 +86,18 @@ def pick_list_create(
     pick_list = PickList.objects.create(
         location=location, created_by=actor, lines=pick_list_lines(shipment_ids=[s.pk for s in shipments])
     )
+    # A handful of statements for the whole wave, whatever its size: one UPDATE for the totes, one for the
+    # status, one INSERT for the events.
+    totes = {}
     for i, shipment in enumerate(shipments, start=1):
-        shipment.pick_list = pick_list
-        shipment.tote = f"T{i:02d}"
-        shipment.save(update_fields=["pick_list", "tote"])
-        shipment_lifecycle.apply(
-            shipment, ShipmentStatus.PICKING, actor=actor, data={"pick_list": pick_list.number, "tote": shipment.tote}
-        )
+        shipment.pick_list, shipment.tote = pick_list, f"T{i:02d}"
+        totes[shipment.pk] = shipment.tote
+    Shipment.objects.filter(pk__in=list(totes)).update(
+        pick_list=pick_list, tote=Case(*[When(pk=pk, then=Value(tote)) for pk, tote in totes.items()])
+    )
+    shipment_lifecycle.apply_many(
+        [(s, {"pick_list": pick_list.number, "tote": s.tote}) for s in shipments], ShipmentStatus.PICKING, actor=actor
+    )
     return pick_list
 
 

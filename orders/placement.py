@@ -49,10 +49,17 @@ def unit_price(*, channel: Any, customer: Any, product: Any, quantity: int, sent
     return product.price
 
 
+def hold_reasons(*, order: Any, lines: Sequence[Any]) -> list[str]:
+    """Every registered check's reason to hold the order, in registration order.
+
+    Every check runs, even after one said hold: a check may record what it found
+    (the address problems) or stamp the order's terms (its invoice due date), and
+    a hold released later is re-checked against the others (``order_release_hold``).
+    """
+    return [reason for check in _HOLD_CHECKS if (reason := check(order=order, lines=lines))]
+
+
 def hold_reason(*, order: Any, lines: Sequence[Any]) -> str:
     """The first registered check's reason to hold the order, or ``""``."""
-    for check in _HOLD_CHECKS:
-        reason = check(order=order, lines=lines)
-        if reason:
-            return reason
-    return ""
+    reasons = hold_reasons(order=order, lines=lines)
+    return reasons[0] if reasons else ""

@@ -2,7 +2,11 @@
 
 - ``context_for`` gathers what the pure planner needs beyond stock rows: the
   channel's safety stock per location, today's shipments per location (for
-  daily capacity) and the customer's destination.
+  daily capacity) and the customer's destination. Its parts
+  (``safety_stock_for``, ``shipments_today``, ``destination_of``) also serve
+  ``services.backorders_allocate``, so arriving stock is sourced by the same rules.
+- ``sellable_by_sku`` is what ``GET /api/v1/availability/`` offers: the same
+  safety stock and capacity, so what is offered is what an order then reserves.
 - ``routing_record`` writes the ``routed`` OrderEvent at placement: per line
   the candidates considered, the rule that decided and why the others lost.
 - ``order_routing`` reads it back (``GET /api/v1/orders/{id}/routing/``).
@@ -19,7 +23,7 @@ from django.utils import timezone
 
 from inventory.models import ChannelStockRule, Location, Product, StockItem
 
-from . import lifecycle, sourcing
+from . import backorder_policy, lifecycle, sourcing
 from .errors import ErrorItem, InvalidInput
 from .models import Order, OrderEvent, OrderLine, Shipment
 
@@ -30,16 +34,27 @@ def context_for(*, channel, address, locations: list[Location] | None = None) ->
     """Safety stock, today's shipments and the destination for one of ``channel``'s orders."""
     if locations is None:
         locations = list(channel.locations.filter(active=True))
-    location_ids = [loc.pk for loc in locations]
+    return sourcing.Context(
+        safety_stock=safety_stock_for(channel=channel, location_ids=[loc.pk for loc in locations]),
+        shipments_today=shipments_today(locations=locations),
+        destination=destination_of(address),
+    )
+
+
+def safety_stock_for(*, channel, location_ids: list[int]) -> dict[int, int]:
+    """Units ``channel`` (an instance or its id) keeps back per location: its rule there, else its default rule."""
     safety: dict[int, int] = {}
-    rules = ChannelStockRule.objects.filter(channel=channel).order_by("location_id")
     default = 0
-    for rule in rules:
+    for rule in ChannelStockRule.objects.filter(channel=channel).order_by("location_id"):
         if rule.location_id is None:
             default = rule.safety_stock
         else:
             safety[rule.location_id] = rule.safety_stock
-    safety = {pk: safety.get(pk, default) for pk in location_ids if safety.get(pk, default)}
+    return {pk: safety.get(pk, default) for pk in location_ids if safety.get(pk, default)}
+
+
+def shipments_today(*, locations) -> dict[int, int]:
+    """Shipments created today (UTC, not cancelled) per location that has a daily capacity."""
     capped = [loc.pk for loc in locations if loc.daily_shipment_capacity is not None]
     today: dict[int, int] = {}
     if capped:
@@ -50,11 +65,37 @@ def context_for(*, channel, address, locations: list[Location] | None = None) ->
             .values_list("location_id", flat=True)
         ):
             today[location_id] = today.get(location_id, 0) + 1
-    destination = sourcing.Destination(
-        country=str(getattr(address, "country", "") or "").upper(),
-        postal_code=str(getattr(address, "postal_code", "") or ""),
-    )
-    return sourcing.Context(safety_stock=safety, shipments_today=today, destination=destination)
+    return today
+
+
+def destination_of(address) -> sourcing.Destination:
+    """An ``AddressInput`` (``country``, ``postal_code``) or an ``Order`` (``ship_country``, ``ship_postal_code``)."""
+    country = getattr(address, "country", None) or getattr(address, "ship_country", "")
+    postal_code = getattr(address, "postal_code", None) or getattr(address, "ship_postal_code", "")
+    return sourcing.Destination(country=str(country or "").upper(), postal_code=str(postal_code or ""))
+
+
+def sellable_by_sku(*, channel, skus: list[str], locations: list[Location]) -> dict[str, int]:
+    """What ``channel`` can sell now per known SKU over ``locations``, as placing would see it.
+
+    Per location: on hand minus reserved minus the channel's safety stock (never
+    below zero); a location at its daily shipment capacity sells nothing new
+    today. ``channel=None`` (staff asking for the whole network): no safety stock.
+    """
+    locations = [loc for loc in locations if loc.active]
+    today = shipments_today(locations=locations)
+    open_ids = [
+        loc.pk
+        for loc in locations
+        if loc.daily_shipment_capacity is None or today.get(loc.pk, 0) < loc.daily_shipment_capacity
+    ]
+    safety = safety_stock_for(channel=channel, location_ids=open_ids) if channel is not None else {}
+    sellable = dict.fromkeys(Product.objects.filter(sku__in=skus).values_list("sku", flat=True), 0)
+    for sku, location_id, on_hand, reserved in StockItem.objects.filter(
+        product__sku__in=skus, location_id__in=open_ids
+    ).values_list("product__sku", "location_id", "on_hand", "reserved"):
+        sellable[sku] += max(on_hand - reserved - safety.get(location_id, 0), 0)
+    return sellable
 
 
 def explanation(*, skus: list[str], route: sourcing.Plan) -> dict:
@@ -63,11 +104,17 @@ def explanation(*, skus: list[str], route: sourcing.Plan) -> dict:
     return {"summary": route.summary, "lines": lines}
 
 
-def routing_record(*, order: Order, lines: list[OrderLine], route: sourcing.Plan, actor: str) -> OrderEvent:
-    """Keep the decision on the order (its ``routed`` event), in the placing transaction."""
-    return lifecycle.record(
+def routing_record(
+    *, order: Order, lines: list[OrderLine], route: sourcing.Plan, actor: str, save: bool = True
+) -> OrderEvent:
+    """Keep the decision on the order (its ``routed`` event), in the placing transaction.
+
+    ``save=False`` returns it unsaved, for the caller to write with the order's other events in one INSERT.
+    """
+    event = lifecycle.event(
         order, EVENT_TYPE, actor=actor, data=explanation(skus=[ln.sku for ln in lines], route=route)
     )
+    return lifecycle.record_many([event])[0] if save else event
 
 
 def order_routing(*, order: Order) -> dict | None:
@@ -106,4 +153,5 @@ def routing_simulate(*, channel, data) -> dict:
     )
     context = context_for(channel=channel, address=data.shipping_address, locations=locations)
     route = sourcing.plan(demands=demands, locations=locations, stock=stock, context=context)
+    backorder_policy.reject_unreservable(channel=channel, route=route)  # as placing does
     return {"channel": channel.code, **explanation(skus=skus, route=route)}

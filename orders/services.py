@@ -23,14 +23,20 @@ from inventory import locks as stock_locks
 from inventory import services as stock_services
 from inventory.models import Location, Product, StockItem
 
-from . import lifecycle, placement, shipment_lifecycle, sourcing
-from .errors import AlreadyShipped, ErrorItem, IdempotencyConflict, InvalidInput
+from . import backorder_policy, lifecycle, placement, shipment_lifecycle, sourcing
+from .errors import AlreadyShipped, ErrorItem, IdempotencyConflict, InvalidInput, NotOnHold, ShippingLocked
 from .models import Customer, Order, OrderLine, Shipment, ShipmentLine
 from .models import OrderStatus as S
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
-SHIPPED_STATUSES = (Shipment.Status.SHIPPED, Shipment.Status.IN_TRANSIT, Shipment.Status.DELIVERED)
+# Every status a parcel can have once it left: ``exception`` only follows ``shipped`` (the parcel is out there).
+SHIPPED_STATUSES = (
+    Shipment.Status.SHIPPED,
+    Shipment.Status.IN_TRANSIT,
+    Shipment.Status.EXCEPTION,
+    Shipment.Status.DELIVERED,
+)
 
 
 def actor_for(user) -> str:
@@ -164,53 +170,137 @@ def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
 def _replayed_order(*, channel, data: OrderInput, fingerprint: str) -> Order | None:
     existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
     if existing is not None and existing.fingerprint != fingerprint:
-        raise IdempotencyConflict(
-            f"Order {data.external_id!r} was already placed by channel {channel.code} with other content.",
-            attr="external_id",
-        )
+        raise _conflict(channel=channel, external_id=data.external_id)
     return existing
+
+
+def _conflict(*, channel, external_id: str) -> IdempotencyConflict:
+    return IdempotencyConflict(
+        f"Order {external_id!r} was already placed by channel {channel.code} with other content.", attr="external_id"
+    )
 
 
 @transaction.atomic
 def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> tuple[Order, bool]:
-    existing = _replayed_order(channel=channel, data=data, fingerprint=fingerprint)
-    if existing is not None:
-        return existing, False
-
+    # No look-up for a replay first: the order's unique (channel, external_id) refuses a
+    # second insert and place_order answers it from the stored order (one query less per order).
     products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in data.lines])}
     errors = _validate(data, products)
     if errors:
+        existing = _replayed_order(channel=channel, data=data, fingerprint=fingerprint)
+        if existing is not None:  # a retry of an order placed before its SKU was retired: still the same order
+            return existing, False
         raise InvalidInput(errors)
 
     now = timezone.now()
-    customer, _ = Customer.objects.get_or_create(
-        email=data.customer.email.lower(),
-        defaults={"name": data.customer.name, "phone": data.customer.phone, "kind": data.customer.kind},
-    )
+    customer = _customer_for(data.customer)
 
     demands = [
         sourcing.LineDemand(key=i, product_id=products[line.sku].pk, quantity=line.quantity)
         for i, line in enumerate(data.lines)
     ]
     locations = _channel_locations(channel)
+    from . import routing  # the routing decision's inputs and record (orders/routing.py)
+
+    # Everything that does not need the stock rows is read before they are locked: concurrent
+    # orders of the same SKUs wait on each other only from here to the commit.
+    context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations)
+    prices = _line_prices(channel=channel, customer=customer, data=data, products=products)
     stock = stock_locks.stock_items_lock(
         product_ids={d.product_id for d in demands}, location_ids=[loc.pk for loc in locations]
     )
-    from . import routing  # the routing decision's inputs and record (orders/routing.py)
-
-    context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations)
     route = sourcing.plan(demands=demands, locations=locations, stock=stock, context=context)
+    backorder_policy.reject_unreservable(channel=channel, route=route)  # the channel's policy; no query
 
-    prices = [
+    awaiting_payment = _awaits_payment(data=data, customer=customer)
+    order = _order_row(channel=channel, data=data, customer=customer, prices=prices, fingerprint=fingerprint, now=now)
+    backorder_policy.uncharge_rejected(order=order, prices=prices, route=route)
+    order.save(force_insert=True)
+    rows = _line_rows(order=order, data=data, products=products, prices=prices, route=route)
+    lines = OrderLine.objects.bulk_create(rows)
+    placed = lifecycle.event(order, "placed", actor=actor, at=now, data={"external_id": data.external_id})
+    routed = routing.routing_record(order=order, lines=lines, route=route, actor=actor, save=False)
+    shipments = _reserve(order=order, lines=lines, allocations=route.allocations)
+
+    to, event_data = _placement_outcome(order=order, lines=lines, route=route, awaiting_payment=awaiting_payment)
+    lifecycle.record_many([placed, routed, lifecycle.move(order, to, actor=actor, data=event_data)])
+    _remember_placed(order=order, lines=lines, shipments=shipments, locations=locations)
+    return order, True
+
+
+def _customer_for(sent: CustomerInput) -> Customer:
+    """The customer with this e-mail (case-insensitive), created on first sight.
+
+    One SELECT for a known customer; a new one is one INSERT ... ON CONFLICT DO NOTHING
+    (no savepoint round trips), and a customer created meanwhile by another order is read.
+    """
+    email = sent.email.lower()
+    customer = Customer.objects.filter(email=email).first()
+    if customer is not None:
+        return customer
+    customer = Customer(email=email, name=sent.name, phone=sent.phone, kind=sent.kind)
+    connection = transaction.get_connection()
+    fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(customer, True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Customer._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT ({quote('email')}) DO NOTHING "
+        f"RETURNING {quote(Customer._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:  # another order created this customer since our SELECT
+        return Customer.objects.get(email=email)
+    customer.pk = row[0]
+    customer._state.adding = False
+    customer._state.db = connection.alias
+    return customer
+
+
+def _remember_placed(*, order: Order, lines: list[OrderLine], shipments: list[Shipment], locations) -> None:
+    """Keep the rows just written on the order, as a prefetch would, so the answer renders without reading back."""
+    by_pk = {loc.pk: loc for loc in locations}
+    for shipment in shipments:
+        shipment.location = by_pk[shipment.location_id]
+        _prefetched(shipment, "lines", shipment.placed_lines)
+    _prefetched(order, "lines", lines)
+    _prefetched(order, "shipments", shipments)
+
+
+def _prefetched(instance, name: str, rows: list) -> None:
+    relation = instance._meta.get_field(name)
+    queryset = getattr(instance, name).all()  # filtered to the instance, so a further .filter() still queries it
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation.cache_name] = queryset
+
+
+# Builders shared with orders.bulk_placement (imports place a chunk with the same rules): no queries.
+
+
+def _line_prices(*, channel, customer: Customer, data: OrderInput, products: dict[str, Product]) -> list[Decimal]:
+    return [
         placement.unit_price(
             channel=channel, customer=customer, product=products[line.sku], quantity=line.quantity, sent=line.unit_price
         )
         for line in data.lines
     ]
+
+
+def _awaits_payment(*, data: OrderInput, customer: Customer) -> bool:
+    """A consumer's unpaid order waits for the payment; a business pays on its terms."""
+    return data.payment_status == Order.PaymentStatus.PENDING and customer.kind == Customer.Kind.CONSUMER
+
+
+def _order_row(
+    *, channel, data: OrderInput, customer: Customer, prices: list[Decimal], fingerprint: str, now: datetime
+) -> Order:
+    """The order as placed (status ``placed``), unsaved."""
     subtotal = sum((p * line.quantity for p, line in zip(prices, data.lines, strict=True)), Decimal("0.00"))
     address = data.shipping_address
-    awaiting_payment = data.payment_status == Order.PaymentStatus.PENDING and customer.kind == Customer.Kind.CONSUMER
-    order = Order.objects.create(
+    return Order(
         channel=channel,
         external_id=data.external_id,
         customer=customer,
@@ -225,14 +315,20 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
         ship_country=address.country.upper(),
         shipping_method=data.shipping_method,
         payment_status=data.payment_status,
-        hold_reason="payment_pending" if awaiting_payment else "",
+        hold_reason="payment_pending" if _awaits_payment(data=data, customer=customer) else "",
         promised_delivery_date=data.promised_delivery_date,
         notes=data.notes,
         subtotal=subtotal,
         total=subtotal,
         fingerprint=fingerprint,
     )
-    lines = OrderLine.objects.bulk_create(
+
+
+def _line_rows(
+    *, order: Order, data: OrderInput, products: dict[str, Product], prices: list[Decimal], route: sourcing.Plan
+) -> list[OrderLine]:
+    """The order's lines with what the route reserved and backordered, unsaved."""
+    return [
         OrderLine(
             order=order,
             product=products[line.sku],
@@ -243,24 +339,33 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
             quantity_reserved=route.reserved_for(i),
             quantity_backordered=route.backordered.get(i, 0),
             quantity_filled_at_receipt=route.reserved_for(i),
+            quantity_cancelled=route.rejected.get(i, 0),
         )
         for i, (line, price) in enumerate(zip(data.lines, prices, strict=True))
-    )
-    lifecycle.record(order, "placed", actor=actor, at=now, data={"external_id": data.external_id})
-    routing.routing_record(order=order, lines=lines, route=route, actor=actor)
-    _reserve(order=order, lines=lines, allocations=route.allocations)
+    ]
 
+
+def _placement_outcome(
+    *, order: Order, lines: list[OrderLine], route: sourcing.Plan, awaiting_payment: bool
+) -> tuple[str, dict | None]:
+    """Where a freshly stored order goes next, and its event's data: on hold, backordered or received.
+
+    Runs the registered hold checks (``orders.placement``) with the order and its lines stored.
+    Units the channel refused (``orders.backorder_policy``) are named in the event; an order with
+    every unit refused is cancelled (``out_of_stock``).
+    """
+    rejected = backorder_policy.rejected_data(lines)
+    if rejected and not route.allocations:
+        return S.CANCELLED, {"reason": backorder_policy.OUT_OF_STOCK, **rejected}
     held_for = placement.hold_reason(order=order, lines=lines)
     if awaiting_payment:
-        lifecycle.apply(order, S.ON_HOLD, actor=actor, data={"reason": "payment_pending"})
-    elif held_for:
+        return S.ON_HOLD, {"reason": "payment_pending", **rejected}
+    if held_for:
         order.hold_reason = held_for
-        lifecycle.apply(order, S.ON_HOLD, actor=actor, data={"reason": held_for})
-    elif route.backordered:
-        lifecycle.apply(order, S.BACKORDERED, actor=actor, data=_backorder_data(lines))
-    else:
-        lifecycle.apply(order, S.RECEIVED, actor=actor)
-    return order, True
+        return S.ON_HOLD, {"reason": held_for, **rejected}
+    if route.backordered:
+        return S.BACKORDERED, _backorder_data(lines)
+    return S.RECEIVED, rejected or None
 
 
 def _backorder_data(lines: list[OrderLine]) -> dict:
@@ -289,6 +394,22 @@ def _reserve(
     by_location: dict[int, Shipment] = {}
     if append_to_pending:
         by_location = {s.location_id: s for s in order.shipments.filter(status=Shipment.Status.PENDING)}
+    fresh, shipment_lines = _shipment_rows(order=order, lines=lines, allocations=allocations, by_location=by_location)
+    Shipment.objects.bulk_create(fresh)
+    ShipmentLine.objects.bulk_create(shipment_lines)
+    for shipment in fresh:  # what placing wrote, for rendering the answer without reading it back
+        shipment.placed_lines = [sl for sl in shipment_lines if sl.shipment is shipment]
+    return fresh
+
+
+def _shipment_rows(
+    *,
+    order: Order,
+    lines: list[OrderLine],
+    allocations: list[sourcing.Allocation],
+    by_location: dict[int, Shipment],
+) -> tuple[list[Shipment], list[ShipmentLine]]:
+    """New shipments (one per location not yet in ``by_location``) and the allocations' shipment lines, unsaved."""
     fresh = []
     kinds = {a.stock_item.location_id: a.stock_item.location.kind for a in allocations}
     for location_id, kind in kinds.items():
@@ -296,8 +417,7 @@ def _reserve(
             shipment = Shipment(order=order, location_id=location_id, fulfillment=kind)
             by_location[location_id] = shipment
             fresh.append(shipment)
-    Shipment.objects.bulk_create(fresh)
-    ShipmentLine.objects.bulk_create(
+    shipment_lines = [
         ShipmentLine(
             shipment=by_location[a.stock_item.location_id],
             order_line=lines[a.key],
@@ -305,8 +425,8 @@ def _reserve(
             quantity=a.quantity,
         )
         for a in allocations
-    )
-    return fresh
+    ]
+    return fresh, shipment_lines
 
 
 def _shipment_lines_open(order: Order) -> list[ShipmentLine]:
@@ -344,9 +464,15 @@ def cancel_order(*, order: Order, reason: str, actor: str) -> Order:
 def backorders_allocate(*, product_ids: list[int], actor: str = "system") -> list[Order]:
     """Give newly arrived stock to waiting backorders, oldest order first, as far as it goes.
 
-    Runs after stock grows (``inventory.signals.stock_arrived``). Orders on hold
-    or cancelled do not take stock. Returns the orders that received units.
+    Runs after stock grows (``inventory.signals.stock_arrived``) and on a beat.
+    Orders on hold or cancelled do not take stock. Each order is sourced as
+    placing sources it (``orders.routing``): its channel's safety stock is kept
+    back, and a location at its daily shipment capacity opens no new shipment
+    (it may still add to the order's pending shipment there); the shipments
+    this run opens count towards that capacity. Returns the orders that received units.
     """
+    from . import routing  # the inputs placing gives sourcing.plan (orders/routing.py)
+
     candidates = list(
         Order.objects.select_for_update()
         .filter(
@@ -373,22 +499,43 @@ def backorders_allocate(*, product_ids: list[int], actor: str = "system") -> lis
     all_location_ids = {pk for ids in location_ids_by_channel.values() for pk in ids}
     stock = stock_locks.stock_items_lock(product_ids=product_ids, location_ids=all_location_ids)
     locations = {loc.pk: loc for loc in Location.objects.filter(pk__in=all_location_ids)}
+    safety_by_channel = {
+        ch_id: routing.safety_stock_for(channel=ch_id, location_ids=ids)
+        for ch_id, ids in location_ids_by_channel.items()
+    }
+    today = routing.shipments_today(locations=locations.values())  # grows as this run opens shipments
+    pending: dict[int, set[int]] = defaultdict(set)
+    for order_id, location_id in Shipment.objects.filter(
+        order__in=candidates, status=Shipment.Status.PENDING
+    ).values_list("order_id", "location_id"):
+        pending[order_id].add(location_id)
 
     served = []
     for order in candidates:
         lines = lines_by_order.get(order.pk, [])
+        if not lines:  # a backorder cancelled (orders.backorder_policy) since the candidates were chosen
+            continue
         order_locations = [locations[pk] for pk in location_ids_by_channel[order.channel_id]]
         order_stock = [item for item in stock if item.location_id in location_ids_by_channel[order.channel_id]]
         demands = [
             sourcing.LineDemand(key=i, product_id=line.product_id, quantity=line.quantity_backordered)
             for i, line in enumerate(lines)
         ]
-        route = sourcing.plan(demands=demands, locations=order_locations, stock=order_stock)
+        context = sourcing.Context(
+            safety_stock=safety_by_channel[order.channel_id],
+            shipments_today=dict(today),
+            destination=routing.destination_of(order),
+            open_shipment_locations=frozenset(pending[order.pk]),
+        )
+        route = sourcing.plan(demands=demands, locations=order_locations, stock=order_stock, context=context)
         if not route.allocations:
             continue
         _reserve(order=order, lines=lines, allocations=route.allocations, append_to_pending=True)
         for a in route.allocations:  # the next order plans against what is left
             a.stock_item.reserved += a.quantity
+        for location_id in {a.stock_item.location_id for a in route.allocations} - pending[order.pk]:
+            today[location_id] = today.get(location_id, 0) + 1  # a new shipment there
+            pending[order.pk].add(location_id)
         for i, line in enumerate(lines):
             got = route.reserved_for(i)
             if got:
@@ -406,3 +553,148 @@ def backorders_allocate(*, product_ids: list[int], actor: str = "system") -> lis
             lifecycle.apply(order, S.RECEIVED if not still_waiting else S.BACKORDERED, actor=actor)
         served.append(order)
     return served
+
+
+# --- Holds, payment and the ship-to address -------------------------------------------------------------------------
+#
+# An order on hold waits for a person (DESIGN.md). Releasing it moves it to received, or backordered when
+# some quantity still waits for stock. A reason a person released (``released_hold`` in the event data) is
+# theirs to decide and is not put back; the other reasons are checked again, so releasing one hold never
+# slips an order past another (a consumer order still unpaid, an address that fails, a credit limit).
+
+PAYMENT_PENDING = "payment_pending"
+
+
+def _overridden_holds(order: Order) -> set[str]:
+    """Hold reasons a person already released on this order."""
+    return {
+        data["released_hold"]
+        for data in order.events.filter(data__has_key="released_hold").values_list("data", flat=True)
+        if data.get("released_hold")
+    }
+
+
+def _next_hold_reason(order: Order, *, skip: set[str]) -> str:
+    reasons = []
+    if order.payment_status == Order.PaymentStatus.PENDING and order.customer.kind == Customer.Kind.CONSUMER:
+        reasons.append(PAYMENT_PENDING)
+    reasons += placement.hold_reasons(order=order, lines=list(order.lines.all()))
+    return next((reason for reason in reasons if reason not in skip), "")
+
+
+def _hold_lift(*, order: Order, actor: str, data: dict) -> Order:
+    """Lift the order's current hold (locked, on hold): on to the next reason that applies, or out of hold."""
+    skip = {order.hold_reason} | _overridden_holds(order)
+    next_reason = _next_hold_reason(order, skip=skip)
+    if next_reason:
+        order.hold_reason = next_reason
+        order.save(update_fields=["hold_reason", "updated_at"])
+        lifecycle.record(order, "hold_changed", actor=actor, data={**data, "reason": next_reason})
+        return order
+    waiting = list(order.lines.filter(quantity_backordered__gt=0).values_list("product_id", flat=True))
+    lifecycle.apply(order, S.BACKORDERED if waiting else S.RECEIVED, actor=actor, data=data)
+    if waiting:
+        # Stock that arrived while it was held went to others or waits: offer it now, not at the next sweep.
+        from .tasks import backorders_allocate_task  # tasks import this module
+
+        transaction.on_commit(lambda: backorders_allocate_task.delay(product_ids=waiting))
+    return order
+
+
+def _lock_order(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+@transaction.atomic
+def order_release_hold(*, order: Order, actor: str, note: str = "") -> Order:
+    """A person releases an order on hold; ``NotOnHold`` (409) when it is not on hold.
+
+    The event (``received`` or ``backordered``, or ``hold_changed`` when another
+    reason still holds it) names the released reason and the note.
+    """
+    order = _lock_order(order)
+    if order.status != S.ON_HOLD:
+        raise NotOnHold(f"Order {order.number} is not on hold (it is {order.status}).", extra={"status": order.status})
+    return _hold_lift(order=order, actor=actor, data={"released_hold": order.hold_reason, "note": note})
+
+
+@transaction.atomic
+def order_payment_confirm(*, order: Order, actor: str, reference: str = "") -> Order:
+    """The payment came in: ``payment_status`` pending -> paid, and a ``payment_pending`` hold is lifted.
+
+    Idempotent: confirming a paid order changes nothing (payment providers retry).
+    """
+    order = _lock_order(order)
+    if order.payment_status == Order.PaymentStatus.PAID:
+        return order
+    order.payment_status = Order.PaymentStatus.PAID
+    order.save(update_fields=["payment_status", "updated_at"])
+    lifecycle.record(order, "payment_confirmed", actor=actor, data={"reference": reference})
+    if order.status == S.ON_HOLD and order.hold_reason == PAYMENT_PENDING:
+        _hold_lift(order=order, actor=actor, data={"resolved_hold": PAYMENT_PENDING})
+    return order
+
+
+_SHIP_TO = {
+    "name": "ship_name",
+    "line1": "ship_line1",
+    "line2": "ship_line2",
+    "city": "ship_city",
+    "region": "ship_region",
+    "postal_code": "ship_postal_code",
+    "country": "ship_country",
+}
+SHIPPING_LOCKED_STATUSES = (S.SHIPPED, S.DELIVERED, S.CANCELLED)
+
+
+@transaction.atomic
+def order_update_shipping(
+    *,
+    order: Order,
+    address: AddressInput,
+    actor: str,
+    shipping_method: str | None = None,
+    notes: str | None = None,
+) -> Order:
+    """Staff correct the ship-to (and shipping method, notes); the address is checked again.
+
+    One ``order_edited`` event lists what changed. A fixed address lifts an
+    ``address_invalid`` hold; an address that now fails puts a received or
+    backordered order on hold, and is refused (400, nothing saved) for an order
+    already on the floor. The ship-to of a shipped, delivered or cancelled
+    order is refused (409 ``shipping_locked``).
+    """
+    from . import address_checks  # beside the placement checks; imported here to keep module loading flat
+
+    order = _lock_order(order)
+    wanted = {name: str(getattr(address, key) or "").strip() for key, name in _SHIP_TO.items()}
+    wanted["ship_country"] = wanted["ship_country"].upper()
+    if shipping_method is not None:
+        wanted["shipping_method"] = shipping_method
+    if notes is not None:
+        wanted["notes"] = notes
+    changed = {name: value for name, value in wanted.items() if str(getattr(order, name)) != value}
+    if not changed:
+        return order
+    address_changed = any(name in changed for name in _SHIP_TO.values())
+    if address_changed and order.status in SHIPPING_LOCKED_STATUSES:
+        raise ShippingLocked(f"Order {order.number} is {order.status}; its ship-to can no longer change.")
+    if wanted["ship_country"] not in countries:
+        raise InvalidInput(
+            [ErrorItem("invalid_country", f"{wanted['ship_country']!r} is not an ISO 3166-1 alpha-2 code.", "country")]
+        )
+    for name, value in changed.items():
+        setattr(order, name, value)
+    problems = address_checks.order_address_problems(order) if address_changed else []
+    if problems and order.status not in (S.RECEIVED, S.BACKORDERED, S.ON_HOLD):
+        raise InvalidInput([ErrorItem(f"address_{p.code}", p.detail, f"shipping_address.{p.field}") for p in problems])
+    order.save(update_fields=[*changed, "updated_at"])
+    lifecycle.record(order, "order_edited", actor=actor, data={"changed": changed})
+    if problems:
+        lifecycle.record(order, "address_check_failed", actor=actor, data={"problems": [p.as_dict() for p in problems]})
+        if order.status != S.ON_HOLD:
+            order.hold_reason = address_checks.HOLD_REASON
+            lifecycle.apply(order, S.ON_HOLD, actor=actor, data={"reason": address_checks.HOLD_REASON})
+    elif address_changed and order.status == S.ON_HOLD and order.hold_reason == address_checks.HOLD_REASON:
+        _hold_lift(order=order, actor=actor, data={"resolved_hold": address_checks.HOLD_REASON})
+    return order

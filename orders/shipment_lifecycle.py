@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from . import lifecycle
 from .errors import InvalidTransition
 from .models import OrderEvent, Shipment
 from .models import ShipmentStatus as S
@@ -48,16 +49,42 @@ def ensure(shipment: Shipment, to: str) -> None:
 
 def apply(shipment: Shipment, to: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
     """Move ``shipment`` to ``to``, save it, and write the event. Call with the row locked."""
-    ensure(shipment, to)
     at = at or timezone.now()
+    shipment.save(update_fields=_step(shipment, to, at=at))
+    event = _event(shipment, to, actor=actor, data=data, at=at)
+    event.save()
+    return event
+
+
+def apply_many(moves: list[tuple[Shipment, dict[str, Any] | None]], to: str, *, actor: str) -> list[OrderEvent]:
+    """``apply`` for a batch (a pick wave): one UPDATE per set of shipments changing the same fields to the
+    same values, the events in one INSERT (the outbox sends them after commit). Call with the rows locked."""
+    at = timezone.now()
+    groups: dict[tuple, list[int]] = {}
+    events = []
+    for shipment, data in moves:
+        fields = _step(shipment, to, at=at)
+        groups.setdefault(tuple((f, getattr(shipment, f)) for f in fields), []).append(shipment.pk)
+        events.append(_event(shipment, to, actor=actor, data=data, at=at))
+    for changes, ids in groups.items():
+        Shipment.objects.filter(pk__in=ids).update(**dict(changes))
+    return lifecycle.record_many(events) if events else events
+
+
+def _step(shipment: Shipment, to: str, *, at) -> list[str]:
+    """Check the move and make it on the instance; the fields it changed."""
+    ensure(shipment, to)
     shipment.status = to
     fields = ["status"]
     stamp = _STAMPS.get(to)
     if stamp and getattr(shipment, stamp) is None:
         setattr(shipment, stamp, at)
         fields.append(stamp)
-    shipment.save(update_fields=fields)
-    return OrderEvent.objects.create(
+    return fields
+
+
+def _event(shipment: Shipment, to: str, *, actor: str, data: dict[str, Any] | None, at) -> OrderEvent:
+    return OrderEvent(
         order_id=shipment.order_id,
         type=f"shipment.{to}",
         at=at,

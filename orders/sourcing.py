@@ -98,6 +98,8 @@ class Allocation:
 class Plan:
     allocations: list[Allocation] = field(default_factory=list)
     backordered: dict[int, int] = field(default_factory=dict)
+    # Units refused instead of backordered (the channel's backorder policy, ``orders.backorder_policy``).
+    rejected: dict[int, int] = field(default_factory=dict)
     decisions: dict[int, dict] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
 
@@ -360,6 +362,7 @@ def _explain(
         "detail": detail,
         "allocations": [{"location": sites[pk].loc.code, "quantity": q} for pk, q in taken.items()],
         "backordered": backordered,
+        "rejected": 0,
         "candidates": candidates,
     }
 

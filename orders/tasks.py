@@ -21,17 +21,28 @@ def backorders_allocate_all() -> int:
     return len(services.backorders_allocate(product_ids=product_ids)) if product_ids else 0
 
 
+@shared_task(acks_late=True)
+def backorders_cancel_overdue_task() -> int:
+    """Beat (hourly): cancel backorders past their channel's ``cancel_after_days``. A re-run finds nothing."""
+    from . import backorder_policy
+
+    return len(backorder_policy.backorders_cancel_overdue())
+
+
 # --- The floor (issue 4): outbox, tracking polls, promises at risk. ---------------------------------
 
 
 @shared_task(
     bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=3600, max_retries=8
 )
-def outbox_dispatch_task(self, *, event_id: int) -> bool:
-    """Send one event to its handlers (e-mails, partner handoff, webhooks). A re-run is a no-op."""
+def outbox_dispatch_task(self, *, event_ids: list[int] | None = None, event_id: int | None = None) -> int:
+    """Send one commit's events to their handlers (e-mails, partner handoff, webhooks). A re-run is a no-op.
+
+    ``event_id`` alone: a message queued before events were sent in batches.
+    """
     from . import outbox
 
-    return outbox.dispatch(event_id=event_id)
+    return outbox.dispatch_many(event_ids=list(event_ids or []) + ([event_id] if event_id is not None else []))
 
 
 @shared_task(acks_late=True)

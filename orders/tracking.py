@@ -3,27 +3,37 @@
 Polls shipments that left (``shipped``, ``in_transit``, ``exception``) and are
 tracked by an adapter other than ``manual``. Each checkpoint is stored once
 (``TrackingEvent.key``), and only new checkpoints move the shipment, so the
-same answer polled twice changes nothing. A failed poll backs off
-exponentially (5 min, 10, 20 ... at most 12 h), kept in the row so a restart
-does not forget it.
+same answer polled twice changes nothing. A failed poll (the carrier down,
+429, 5xx, a timeout, an answer that is not JSON, or anything else the adapter
+raises) backs off exponentially (5 min, 10, 20 ... at most 12 h, longer if the
+carrier's ``Retry-After`` says so), kept in the row so a restart does not
+forget it. After ``MAX_POLL_FAILURES`` failures in a row the shipment is
+parked: no more polls, and a ``tracking_parked`` event on the order's timeline
+says why, for staff to look at.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import carriers, shipment_lifecycle
+from . import carriers, lifecycle, shipment_lifecycle
 from .fulfilment import lock_shipment, order_sync_status
 from .fulfilment_errors import CarrierError
 from .models import Shipment, ShipmentStatus, TrackingEvent
 
+log = logging.getLogger(__name__)
+
 POLLABLE = (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION)
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=12)
+MAX_POLL_FAILURES = 10  # the ninth wait ends about 33 hours after the first failure
+TRACKING_PARKED = "tracking_parked"
+RETRY_AFTER_MAX = timedelta(days=1)  # a carrier's Retry-After is honoured up to this
 
 
 def poll_interval() -> timedelta:
@@ -45,20 +55,41 @@ def due_shipment_ids(*, now: datetime | None = None, limit: int = 500) -> list[i
 
 
 def shipment_poll(*, shipment_id: int, now: datetime | None = None) -> str:
-    """One poll of one shipment: ``moved:<status>``, ``unchanged``, ``failed`` or ``closed``."""
+    """One poll of one shipment: ``moved:<status>``, ``unchanged``, ``failed``, ``parked`` or ``closed``."""
     now = now or timezone.now()
     shipment = Shipment.objects.select_related("order", "location").get(pk=shipment_id)
     if shipment.status not in POLLABLE or shipment.tracking_provider in ("", carriers.MANUAL):
         return "closed"
     try:
         result = carriers.get(shipment.tracking_provider).track(shipment)  # the network, outside any lock
-    except CarrierError:
-        failures = shipment.poll_failures + 1
-        Shipment.objects.filter(pk=shipment_id).update(
-            poll_failures=failures, last_polled_at=now, next_poll_at=now + backoff(failures)
-        )
-        return "failed"
+    except CarrierError as exc:
+        return _poll_failed(shipment=shipment, error=exc.detail, retry_after=getattr(exc, "retry_after", None), now=now)
+    except Exception as exc:  # an adapter bug on an odd answer must not become a retry storm either
+        log.exception("tracking: polling shipment %s crashed", shipment.number)
+        return _poll_failed(shipment=shipment, error=f"{type(exc).__name__}: {exc}", retry_after=None, now=now)
     return _apply(shipment_id=shipment_id, result=result, now=now)
+
+
+@transaction.atomic
+def _poll_failed(*, shipment: Shipment, error: str, retry_after: float | None, now: datetime) -> str:
+    """Back off (at least as long as the carrier asked), or park the shipment with the reason on its order."""
+    failures = shipment.poll_failures + 1
+    wait = max(backoff(failures), min(timedelta(seconds=retry_after or 0), RETRY_AFTER_MAX))
+    parked = failures >= MAX_POLL_FAILURES
+    Shipment.objects.filter(pk=shipment.pk).update(
+        poll_failures=failures, last_polled_at=now, next_poll_at=None if parked else now + wait
+    )
+    log.warning("tracking: poll %s of shipment %s failed: %s", failures, shipment.number, error)
+    if not parked:
+        return "failed"
+    lifecycle.record(
+        shipment.order,
+        TRACKING_PARKED,
+        actor=f"carrier:{shipment.tracking_provider}",
+        at=now,
+        data={"shipment": shipment.number, "shipment_id": shipment.pk, "failures": failures, "error": error[:500]},
+    )
+    return "parked"
 
 
 @transaction.atomic

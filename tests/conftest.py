@@ -96,10 +96,9 @@ def manager(db):
 
 @pytest.fixture
 def staff_api(manager):
-    from rest_framework.authtoken.models import Token
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.staff_token(manager)}")
     return client
 
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from channels_app.models import SalesChannel
 from channels_app.services import channel_key_create
+from inventory.apikeys import staff_token_create
 from inventory.models import Location, Product, StockItem
 from inventory.services import stock_receive
 from orders import services as order_services
@@ -33,6 +35,17 @@ class ChannelFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda c: f"Channel {c.code}")
     kind = SalesChannel.Kind.WEB_STORE
     currency = "USD"
+
+
+def staff_token(user) -> str:
+    """A raw staff API token for ``user`` (only its digest is stored).
+
+    Marked as used just now, so the first request does not write ``last_used_at``
+    and query counts stay those of the view (tests/test_security.py covers the write).
+    """
+    token, raw = staff_token_create(user=user)
+    type(token).objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return raw
 
 
 def channel_with_key(code: str = "webstore", **kwargs) -> tuple[SalesChannel, str]:
@@ -111,7 +124,7 @@ def order_input(external_id: str = "EXT-1", lines: list[tuple[str, int]] = (("TE
         external_id=external_id,
         customer=order_services.CustomerInput(email=kw.pop("email", "ana@example.com"), name="Ana"),
         shipping_address=order_services.AddressInput(
-            name="Ana", line1="1 Main St", city="Springfield", postal_code="62701", country="US"
+            name="Ana", line1="1 Main St", city="Springfield", region="IL", postal_code="62701", country="US"
         ),
         lines=[order_services.LineInput(sku=sku, quantity=q) for sku, q in lines],
         **kw,

@@ -136,7 +136,7 @@ def test_order_status_is_not_a_form_field(boss, business):
             "ship_line1": "2 Side St",
             "ship_line2": "",
             "ship_city": "Springfield",
-            "ship_region": "",
+            "ship_region": "IL",  # the factories' address (a US address needs its state)
             "ship_postal_code": "62701",
             "ship_country": "US",
             "shipping_method": "express",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -50,6 +51,9 @@ class Connector:
     max_tries = 5
     backoff_seconds = 1.0
     timeout = 30
+    # A 429 asking for a longer wait is not slept through (a worker would hang): the pull stops and the
+    # next one (the beat, after its cool-down) tries again.
+    max_retry_after_seconds = 60.0
 
     def __init__(self, config: ChannelConnector, *, sleep: Callable[[float], None] = time.sleep):
         self.config = config
@@ -65,7 +69,8 @@ class Connector:
         return {}
 
     def request(self, method: str, url: str, body: Any = None) -> Response:
-        """JSON over HTTP; honours ``429 Retry-After`` and retries 5xx and network errors with backoff."""
+        """JSON over HTTP; honours ``429 Retry-After`` and retries 5xx, network errors, timeouts and
+        answers that are not JSON with exponential backoff, ``max_tries`` in all; then ``ConnectorError``."""
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Accept": "application/json", "User-Agent": "OMS-Connector/1", **self.headers()}
         if data is not None:
@@ -73,6 +78,7 @@ class Connector:
         last = ""
         for attempt in range(1, self.max_tries + 1):
             request = urllib.request.Request(url, data=data, headers=headers, method=method)
+            backoff = self.backoff_seconds * 2 ** (attempt - 1)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as raw:  # noqa: S310 - configured URL
                     text = raw.read()
@@ -81,17 +87,27 @@ class Connector:
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
                 last = f"HTTP {exc.code} from {method} {url}"
                 if exc.code == 429:
-                    self.sleep(_retry_after_seconds(retry_after, default=self.backoff_seconds * 2 ** (attempt - 1)))
+                    wait = _retry_after_seconds(retry_after, default=backoff)
+                    if wait > self.max_retry_after_seconds:
+                        raise ConnectorError(f"{last}: rate limited, told to wait {wait:.0f} s") from None
+                    self.sleep(wait)
                     continue
                 if exc.code >= 500:
-                    self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                    self.sleep(backoff)
                     continue
                 detail = exc.read()[:300].decode(errors="replace")
                 raise ConnectorError(f"{last}: {detail}") from None
-            except (urllib.error.URLError, OSError) as exc:
+            except NotJSON as exc:  # a proxy's error page, a truncated body: worth another try
+                last = f"{exc} (from {method} {url})"
+                self.sleep(backoff)
+            except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets, bad status lines
                 last = f"{type(exc).__name__} on {method} {url}: {getattr(exc, 'reason', exc)}"
-                self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                self.sleep(backoff)
         raise ConnectorError(f"gave up after {self.max_tries} tries: {last}")
+
+
+class NotJSON(ConnectorError):
+    """A 2xx answer whose body is not JSON."""
 
 
 def _json(text: bytes) -> Any:
@@ -100,7 +116,7 @@ def _json(text: bytes) -> Any:
     try:
         return json.loads(text)
     except ValueError:
-        raise ConnectorError(f"The marketplace answered something that is not JSON: {text[:120]!r}") from None
+        raise NotJSON(f"The marketplace answered something that is not JSON: {text[:120]!r}") from None
 
 
 def _retry_after_seconds(value: str | None, *, default: float) -> float:

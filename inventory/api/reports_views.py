@@ -1,4 +1,4 @@
-"""Stock reports: low stock and dead stock (valued at cost)."""
+"""Stock reports: low stock, dead stock and overstock (both valued at cost)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,19 @@ class DeadStockSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockItem
         fields = ["id", "sku", "name", "location", "on_hand", "unit_cost", "value", "last_shipped_at"]
+
+
+class OverstockSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    location = serializers.CharField(source="location.code")
+    over = serializers.IntegerField(help_text="Units on hand above max_stock.")
+    unit_cost = serializers.DecimalField(source="product.cost", max_digits=12, decimal_places=2)
+    value = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="over x unit cost")
+
+    class Meta:
+        model = StockItem
+        fields = ["id", "sku", "name", "location", "on_hand", "reserved", "max_stock", "over", "unit_cost", "value"]
 
 
 _location = OpenApiParameter("location", str, description="A location code.")
@@ -95,4 +108,27 @@ class DeadStockView(generics.ListAPIView):
         response.data["total_value"] = str(
             selectors.stock_dead_value(days=self._days(), location=request.query_params.get("location"))
         )
+        return response
+
+
+class OverstockView(generics.ListAPIView):
+    """``GET /api/v1/stock/overstock/`` — rows holding more than their max_stock, the excess valued at cost."""
+
+    queryset = StockItem.objects.none()
+    serializer_class = OverstockSerializer
+    permission_classes = [StaffModelPermissions]
+    filterset_class = None
+
+    def get_queryset(self):
+        return selectors.stock_over(location=self.request.query_params.get("location"))
+
+    @extend_schema(
+        parameters=[_location],
+        description="Stock rows whose on hand exceeds their `max_stock` (set per stock row; empty means no "
+        "maximum). `over` is on hand minus max_stock, `value` = over x the product's cost; `total_value` "
+        "sums every matching row (all pages).",
+    )
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data["total_value"] = str(selectors.stock_over_value(location=request.query_params.get("location")))
         return response

@@ -93,6 +93,7 @@ class StockItemSerializer(serializers.ModelSerializer):
             "bin",
             "reorder_point",
             "reorder_quantity",
+            "max_stock",
         ]
 
 

@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .purchasing_views import PurchaseOrderViewSet, SupplierProductViewSet, SupplierViewSet
-from .reports_views import DeadStockView, LowStockView
+from .reports_views import DeadStockView, LowStockView, OverstockView
 from .stock_views import StockCountView, StockTransferView
 from .views import LocationViewSet, ProductViewSet, StockAdjustmentView, StockViewSet
 
@@ -20,5 +20,6 @@ urlpatterns = [
     path("stock/counts/", StockCountView.as_view(), name="stock-counts"),
     path("stock/low/", LowStockView.as_view(), name="stock-low"),
     path("stock/dead/", DeadStockView.as_view(), name="stock-dead"),
+    path("stock/overstock/", OverstockView.as_view(), name="stock-overstock"),
     *router.urls,
 ]

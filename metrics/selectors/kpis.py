@@ -6,8 +6,21 @@ one location. Every figure is an aggregate computed by the database where its
 facts live: order times on the orders, units and backorders on the lines,
 returns on the return lines, caught mis-picks on the station scans, perfect
 orders as the delivered orders that no anti-join disqualifies. Nothing loops
-over orders in Python. ``kpis()`` costs five queries whatever the cohort's
-size; ``kpi_series()`` the same five, grouped by interval.
+over orders in Python.
+
+Two kinds of figures, read two ways:
+
+- *order figures* (orders, delivered, on time, the lead times' mean, median and
+  p90) come from the orders alone: always live, one scan of a narrow covering
+  index (``order_kpi_placed_idx``), so they are exact to the moment.
+- *joined figures* (units, shipped, backorders, returns, accuracy, perfect
+  orders, mis-picks) need the lines, returns, shipments and scans. For the whole
+  days the rollups hold (``metrics.models.KpiDay``, refreshed every few minutes
+  by ``metrics.tasks``) they are sums of the rollups, as of their last refresh;
+  the rest (today, days the rollups do not cover yet, a location filter, a
+  period not cut at midnight) is computed live with the same queries.
+
+``kpis_live()`` computes everything live: it is what the rollups must equal.
 
 Definitions (API.md is the contract; where it is silent, what is written here):
 
@@ -25,18 +38,20 @@ Definitions (API.md is the contract; where it is silent, what is written here):
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Trunc, TruncDate
 
 from orders.models import Order, OrderLine, OrderStatus, Shipment, StationScan
 from returns.models import ReturnLine, ReturnReason, ReturnStatus
 
-from ..expressions import HoursBetween, PercentileCont
+from ..expressions import HoursBetween, PercentilesCont
+from ..models import KpiDay, KpiRollupState
 
 INTERVALS = ("day", "week", "month")
 MAX_SERIES_POINTS = 400
@@ -131,8 +146,7 @@ _ORDER_AGGREGATES = {
     "orders": Count("pk"),
     "orders_delivered": Count("pk", filter=_DELIVERED),
     "lead_mean": Avg("k_lead_hours"),
-    "lead_median": PercentileCont("k_lead_hours", 0.5),
-    "lead_p90": PercentileCont("k_lead_hours", 0.9),
+    "lead_percentiles": PercentilesCont("k_lead_hours", (0.5, 0.9)),  # median and p90, one sort
     "delivered_promised": Count("pk", filter=_PROMISED),
     "delivered_on_time": Count("pk", filter=_ON_TIME),
 }
@@ -231,7 +245,7 @@ def figures_from_counts(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 _EMPTY_RAW = {
-    **dict.fromkeys(_ORDER_AGGREGATES, 0),
+    **{name: 0 for name in _ORDER_AGGREGATES if name != "lead_percentiles"},
     "lead_mean": None,
     "lead_median": None,
     "lead_p90": None,
@@ -242,21 +256,107 @@ _EMPTY_RAW = {
 }
 
 
-def _sources(f: KpiFilter) -> list[tuple[QuerySet, str, dict]]:
-    """Each query of the KPIs: the rows, the path to the order's ``placed_at``, the aggregates."""
+def joined_sources(f: KpiFilter) -> list[tuple[QuerySet, str, dict]]:
+    """The queries of the joined figures: the rows, the path from them to the order, the aggregates.
+
+    These are what ``KpiDay`` holds, one column per aggregate.
+    """
     return [
-        (_orders(f), "placed_at", _ORDER_AGGREGATES),
-        (_lines(f), "order__placed_at", _LINE_AGGREGATES),
-        (_returns(f), "return_request__order__placed_at", _RETURN_AGGREGATES),
-        (_perfect(f), "placed_at", _PERFECT_AGGREGATES),
-        (_scans(f), "shipment__order__placed_at", _SCAN_AGGREGATES),
+        (_lines(f), "order__", _LINE_AGGREGATES),
+        (_returns(f), "return_request__order__", _RETURN_AGGREGATES),
+        (_perfect(f), "", _PERFECT_AGGREGATES),
+        (_scans(f), "shipment__order__", _SCAN_AGGREGATES),
     ]
 
 
+JOINED_FIGURES = (*_LINE_AGGREGATES, *_RETURN_AGGREGATES, *_PERFECT_AGGREGATES, *_SCAN_AGGREGATES)
+
+
+def _order_figures(qs: QuerySet, **group) -> Any:
+    """The order figures of ``qs`` (grouped by ``group`` when given), with room to sort the lead times in memory.
+
+    A year of lead times (a million floats) does not fit PostgreSQL's default
+    4 MB ``work_mem``: the percentile would sort on disk. ``SET LOCAL`` lasts to
+    the end of this transaction only.
+    """
+
+    def compute():
+        if group:
+            return [_unpack(row) for row in qs.values(**group).annotate(**_ORDER_AGGREGATES).order_by()]
+        return _unpack(qs.aggregate(**_ORDER_AGGREGATES))
+
+    if connection.vendor != "postgresql":
+        return compute()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        return compute()
+
+
+def _unpack(row: dict[str, Any]) -> dict[str, Any]:
+    row["lead_median"], row["lead_p90"] = row.pop("lead_percentiles")
+    return row
+
+
+def _rolled_days(f: KpiFilter) -> tuple[date, date] | None:
+    """The whole days of ``f`` the rollups hold, as ``[first, end)``; ``None`` when they hold none of it.
+
+    The rollups have no location, so a location filter is always live; a
+    period not starting at midnight is live too (the API's periods always do).
+    """
+    if f.location_id is not None or f.start != day_start(f.start.date()):
+        return None
+    covered_until = KpiRollupState.objects.values_list("covered_until", flat=True).first()
+    if covered_until is None:
+        return None
+    first, end = f.start.date(), min(covered_until, f.end.date())
+    return (first, end) if first < end else None
+
+
+def _rollups(f: KpiFilter, first: date, end: date) -> QuerySet[KpiDay]:
+    qs = KpiDay.objects.filter(day__gte=first, day__lt=end).order_by()
+    if f.channel_id is not None:
+        qs = qs.filter(channel_id=f.channel_id)
+    if f.customer_kind:
+        qs = qs.filter(customer_kind=f.customer_kind)
+    return qs
+
+
+_ROLLUP_SUMS = {name: Coalesce(Sum(name), 0) for name in JOINED_FIGURES}
+
+
+def _live_part(f: KpiFilter, rolled: tuple[date, date] | None) -> KpiFilter | None:
+    """What is left of ``f`` after the rolled days (they start it): computed live."""
+    if rolled is None:
+        return f
+    start = day_start(rolled[1])
+    return replace(f, start=start) if start < f.end else None
+
+
 def kpis(f: KpiFilter) -> dict[str, Any]:
-    """API.md's KPI object for the cohort (``null`` where a figure has nothing to divide by)."""
+    """API.md's KPI object for the cohort (``null`` where a figure has nothing to divide by).
+
+    Three queries when the rollups hold the whole period (state, order figures,
+    rollup sums; and ``SET LOCAL work_mem`` on PostgreSQL), four more for the
+    part computed live.
+    """
     raw = dict(_EMPTY_RAW)
-    for qs, _, aggregates in _sources(f):
+    rolled = _rolled_days(f)
+    raw.update(_order_figures(_orders(f)))
+    if rolled is not None:
+        raw.update(_rollups(f, *rolled).aggregate(**_ROLLUP_SUMS))
+    live = _live_part(f, rolled)
+    if live is not None:
+        for qs, _, aggregates in joined_sources(live):
+            for name, value in qs.aggregate(**aggregates).items():
+                raw[name] += value
+    return figures_from_counts(raw)
+
+
+def kpis_live(f: KpiFilter) -> dict[str, Any]:
+    """The same figures computed from the orders, lines, returns and scans alone, ignoring the rollups."""
+    raw = dict(_EMPTY_RAW)
+    raw.update(_order_figures(_orders(f)))
+    for qs, _, aggregates in joined_sources(f):
         raw.update(qs.aggregate(**aggregates))
     return figures_from_counts(raw)
 
@@ -289,6 +389,11 @@ def series_length(f: KpiFilter, interval: str) -> int:
     return len(_bucket_starts(f.start, f.end, interval)) - 1
 
 
+def _add(raw: dict[str, Any], counts: dict[str, int]) -> None:
+    for name, value in counts.items():
+        raw[name] += value
+
+
 def kpi_series(f: KpiFilter, interval: str) -> list[dict[str, Any]]:
     """The same figures per day, week (from Monday) or month, oldest first, empty intervals included.
 
@@ -297,10 +402,19 @@ def kpi_series(f: KpiFilter, interval: str) -> list[dict[str, Any]]:
     """
     edges = _bucket_starts(f.start, f.end, interval)
     raw: dict[datetime, dict[str, Any]] = {edge: dict(_EMPTY_RAW) for edge in edges[:-1]}
-    for qs, placed_at, aggregates in _sources(f):
-        bucket = Trunc(placed_at, interval, tzinfo=UTC)
-        for row in qs.values(k_bucket=bucket).annotate(**aggregates).order_by():
-            raw[row.pop("k_bucket").astimezone(UTC)].update(row)
+    for row in _order_figures(_orders(f), k_bucket=Trunc("placed_at", interval, tzinfo=UTC)):
+        raw[row.pop("k_bucket").astimezone(UTC)].update(row)
+    rolled = _rolled_days(f)
+    if rolled is not None:
+        by_bucket = _rollups(f, *rolled).values(k_bucket=Trunc("day", interval)).annotate(**_ROLLUP_SUMS)
+        for row in by_bucket.order_by():
+            _add(raw[day_start(row.pop("k_bucket"))], row)
+    live = _live_part(f, rolled)
+    if live is not None:
+        for qs, path, aggregates in joined_sources(live):
+            bucket = Trunc(f"{path}placed_at", interval, tzinfo=UTC)
+            for row in qs.values(k_bucket=bucket).annotate(**aggregates).order_by():
+                _add(raw[row.pop("k_bucket").astimezone(UTC)], row)
     return [
         {"start": max(lo, f.start), "end": min(hi, f.end), **figures_from_counts(raw[lo])}
         for lo, hi in zip(edges, edges[1:], strict=False)

@@ -37,11 +37,14 @@ class LineDecisionSerializer(serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
     rule = serializers.CharField(
-        help_text="availability, fewest_shipments, priority, distance, code, split, backordered"
+        help_text="availability, fewest_shipments, priority, distance, code, split, backordered, rejected"
     )
     detail = serializers.CharField()
     allocations = AllocationSerializer(many=True)
     backordered = serializers.IntegerField()
+    rejected = serializers.IntegerField(
+        default=0, help_text="Units refused at placement: the channel does not backorder (backorder_policy reject)."
+    )
     candidates = CandidateSerializer(many=True)
 
 

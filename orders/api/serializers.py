@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -71,13 +73,42 @@ class OrderCancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class OrderReleaseHoldInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class OrderConfirmPaymentInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True, help_text="The payment's id at the provider."
+    )
+
+
+class FieldsBuiltOnce:
+    """Output-only serializers: build the fields once per class and hand out shallow copies.
+
+    A ModelSerializer builds its fields from the model on every instantiation,
+    then DRF deep-copies each (re-running every field's ``__init__``): most of
+    an order's render time. The copies are bound to this serializer as usual;
+    what they share (arguments, validators, a nested list's child) is never
+    changed by rendering.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return {name: copy.copy(field) for name, field in built.items()}
+
+
+class CustomerSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["email", "name", "phone", "kind"]
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = OrderLine
         fields = [
@@ -90,6 +121,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "quantity_backordered",
             "quantity_shipped",
             "quantity_returned",
+            "quantity_cancelled",
         ]
 
 
@@ -98,7 +130,7 @@ class ShipmentLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
-class ShipmentSerializer(serializers.ModelSerializer):
+class ShipmentSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     location = serializers.CharField(source="location.code")
     lines = ShipmentLineSerializer(many=True)
@@ -127,7 +159,7 @@ class TotalsSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     channel = serializers.CharField(source="channel.code")
     customer = CustomerSerializer()
@@ -156,6 +188,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_address",
             "shipping_method",
             "payment_status",
+            "invoice_due_at",
             "notes",
             "lines",
             "totals",

@@ -12,18 +12,19 @@ from rest_framework.views import APIView
 
 from inventory.api.serializers import ClientErrorResponseSerializer
 from inventory.models import Location
-from inventory.selectors import available_by_sku
 
-from .. import selectors, services
+from .. import routing, selectors, services
 from ..models import Order
 from .filters import OrderFilter
 from .pagination import PlacedAtCursorPagination
-from .permissions import ChannelOrStaffModelPermissions, IsChannelOrStaff, request_channel
+from .permissions import ChannelOrStaffModelPermissions, IsChannelOrStaff, StaffModelPermissions, request_channel
 from .serializers import (
     AvailabilitySerializer,
     OrderCancelInputSerializer,
+    OrderConfirmPaymentInputSerializer,
     OrderEventSerializer,
     OrderInputSerializer,
+    OrderReleaseHoldInputSerializer,
     OrderSerializer,
 )
 
@@ -32,6 +33,12 @@ def _channel_by_code(code: str):
     """An active channel, looked up without importing channels_app (it sits above orders)."""
     channel_model = Order._meta.get_field("channel").related_model
     return channel_model.objects.filter(code=code, active=True).first()
+
+
+def _placed_rows_at_hand(order: Order) -> bool:
+    """``place_order`` keeps the rows it wrote on a new order (lines, shipments with theirs): render those."""
+    cached = getattr(order, "_prefetched_objects_cache", {})
+    return "lines" in cached and "shipments" in cached
 
 
 def _conflict(description: str) -> OpenApiResponse:
@@ -60,7 +67,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     pagination_class = PlacedAtCursorPagination
     filterset_class = OrderFilter
     queryset = Order.objects.none()  # for the schema and permissions; get_queryset scopes it
-    action_permissions = {"cancel": ["%(app_label)s.change_%(model_name)s"]}  # staff; a channel key cancels its own
+    action_permissions = {  # staff; a channel key cancels its own and confirms its own payments
+        "cancel": ["%(app_label)s.change_%(model_name)s"],
+        "confirm_payment": ["%(app_label)s.change_%(model_name)s"],
+        "release_hold": ["%(app_label)s.release_hold"],
+    }
 
     def get_queryset(self):
         return selectors.order_list(channel=request_channel(self.request))
@@ -88,7 +99,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order, created = services.place_order(
             channel=channel, data=data.to_order_input(), actor=services.actor_for(request.user)
         )
-        order = selectors.order_list().get(pk=order.pk)
+        if not _placed_rows_at_hand(order):  # a replay: read the stored order with what the answer shows
+            order = selectors.order_list().get(pk=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
@@ -104,6 +116,49 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = OrderCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.cancel_order(order=order, reason=data.validated_data["reason"], actor=services.actor_for(request.user))
+        return Response(OrderSerializer(selectors.order_list().get(pk=order.pk)).data)
+
+    @extend_schema(
+        request=OrderReleaseHoldInputSerializer,
+        responses={
+            200: OpenApiResponse(
+                OrderSerializer,
+                description="Released: `received`, or `backordered` when some quantity waits for stock; still "
+                "`on_hold` with the next `hold_reason` when another hold applies (an unpaid consumer order, an "
+                "address that fails its check, a credit limit).",
+            ),
+            403: OpenApiResponse(
+                ClientErrorResponseSerializer,
+                description="Staff with the `orders.release_hold` permission only (managers); never a channel key.",
+            ),
+            409: _conflict("`not_on_hold`: the order is not on hold."),
+        },
+        description="Release an order on hold (`hold_reason` `payment_pending`, `credit_limit`, "
+        "`address_invalid`...) after a person looked at it. The timeline records who, why and the note.",
+    )
+    @action(detail=True, methods=["post"], url_path="release-hold", permission_classes=[StaffModelPermissions])
+    def release_hold(self, request, pk=None):
+        order = self.get_object()
+        data = OrderReleaseHoldInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = services.actor_for(request.user)
+        services.order_release_hold(order=order, note=data.validated_data["note"], actor=actor)
+        return Response(OrderSerializer(selectors.order_list().get(pk=order.pk)).data)
+
+    @extend_schema(
+        request=OrderConfirmPaymentInputSerializer,
+        responses={200: OrderSerializer},
+        description="The order's payment came in: `payment_status` becomes `paid` and a `payment_pending` hold "
+        "is lifted (other holds are checked again). Confirming a paid order changes nothing.",
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-payment")
+    def confirm_payment(self, request, pk=None):
+        order = self.get_object()
+        data = OrderConfirmPaymentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.order_payment_confirm(
+            order=order, reference=data.validated_data["reference"], actor=services.actor_for(request.user)
+        )
         return Response(OrderSerializer(selectors.order_list().get(pk=order.pk)).data)
 
     @extend_schema(responses={200: OrderEventSerializer(many=True)})
@@ -134,7 +189,8 @@ class AvailabilityView(APIView):
             channel = _channel_by_code(request.query_params["channel"])
             if channel is None:
                 raise ValidationError({"channel": ["No such channel."]})
-        locations = channel.locations.all() if channel is not None else Location.objects.all()
-        available = available_by_sku(skus=skus, location_ids=locations.values_list("pk", flat=True))
+        locations = list(channel.locations.all() if channel is not None else Location.objects.all())
+        # Safety stock and daily capacity as placing applies them (orders.routing).
+        available = routing.sellable_by_sku(channel=channel, skus=skus, locations=locations)
         rows = [{"sku": sku, "available": available[sku]} for sku in dict.fromkeys(skus) if sku in available]
         return Response(AvailabilitySerializer(rows, many=True).data)

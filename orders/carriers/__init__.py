@@ -40,6 +40,7 @@ def get(code: str) -> CarrierAdapter:
         return EasyPostCarrier(
             api_key=getattr(settings, "EASYPOST_API_KEY", ""),
             base_url=getattr(settings, "EASYPOST_API_BASE", "https://api.easypost.com/v2"),
+            timeout=getattr(settings, "EASYPOST_TIMEOUT_SECONDS", 15),
         )
     return ManualCarrier()
 

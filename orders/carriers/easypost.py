@@ -12,6 +12,7 @@ answering ``status`` and ``tracking_details[]`` (``status``, ``message``,
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -37,6 +38,14 @@ STATUS_MAP = {
 }
 GRAMS_PER_OUNCE = Decimal("28.349523125")
 MM_PER_INCH = Decimal("25.4")
+
+
+def _seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (an HTTP date is treated as unknown)."""
+    try:
+        return max(float(value), 0.0) if value else None
+    except ValueError:
+        return None
 
 
 def _parse_time(value: str | None) -> datetime:
@@ -71,15 +80,26 @@ class EasyPostCarrier:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
-                return json.loads(response.read() or b"{}")
+                text = response.read()
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read() or b"{}").get("error", {}).get("message", "")
-            except ValueError:
+            except (ValueError, AttributeError):
                 message = ""
-            raise CarrierError(f"EasyPost answered {exc.code} to {method} {path}: {message or exc.reason}")
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise CarrierError(f"EasyPost could not be reached for {method} {path}: {exc}")
+            error = CarrierError(f"EasyPost answered {exc.code} to {method} {path}: {message or exc.reason}")
+            error.retry_after = _seconds(exc.headers.get("Retry-After") if exc.headers else None)
+            raise error from None
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, a broken status line
+            raise CarrierError(f"EasyPost could not be reached for {method} {path}: {exc!r}") from None
+        try:
+            body = json.loads(text or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise CarrierError(
+                f"EasyPost answered {method} {path} with something that is not a JSON object: {text[:80]!r}"
+            )
+        return body
 
     # -- labels -------------------------------------------------------------
     @staticmethod
@@ -167,8 +187,11 @@ class EasyPostCarrier:
         else:
             body = {"tracker": {"tracking_code": shipment.tracking_number, "carrier": (shipment.carrier or "").upper()}}
             tracker = self._call("POST", "/trackers", body)
+        details = tracker.get("tracking_details") or []
+        if not isinstance(details, list) or not all(isinstance(d, dict) for d in details):
+            raise CarrierError(f"EasyPost tracker {tracker.get('id')!r} has unreadable tracking_details.")
         updates = []
-        for detail in tracker.get("tracking_details") or []:
+        for detail in details:
             status = detail.get("status") or "unknown"
             place = detail.get("tracking_location") or {}
             where = ", ".join(p for p in (place.get("city"), place.get("state"), place.get("country")) if p)

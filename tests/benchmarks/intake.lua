@@ -20,7 +20,7 @@ request = function()
   local c = ((counter + 13) % skus) + 1
   local body = string.format([[{"external_id":"%s-%d-%d","currency":"USD",
 "customer":{"email":"c%d@example.com","name":"Bench Customer"},
-"shipping_address":{"name":"Bench","line1":"1 Main St","city":"Springfield","postal_code":"62701","country":"US"},
+"shipping_address":{"name":"Bench","line1":"1 Main St","city":"Springfield","region":"IL","postal_code":"62701","country":"US"},
 "lines":[{"sku":"BENCH-%03d","quantity":1},{"sku":"BENCH-%03d","quantity":2},{"sku":"BENCH-%03d","quantity":1}]}]],
     run, tid, counter, counter % 500, a, b, c)
   return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = "Token " .. key}, body)

@@ -70,6 +70,12 @@ def _one_order(
         (email,),
     )
     customer_id = cur.fetchone()[0]
+    # Lock the stock rows in primary-key order first, as place_order does: an UPDATE ... FROM VALUES
+    # locks rows in its join's order, and two such orders deadlocked each other.
+    cur.execute(
+        "SELECT id FROM inventory_stockitem WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+        ([stock_id for _, stock_id, _ in items],),
+    )
     values = ", ".join(["(%s::bigint, %s::int)"] * len(items))
     params = [v for _, stock_id, q in items for v in (stock_id, q)]
     cur.execute(
@@ -85,7 +91,7 @@ def _one_order(
             {
                 "channel_id": channel_id, "external_id": external_id, "customer_id": customer_id,
                 "status": "received", "placed_at": now, "received_at": now, "updated_at": now, "currency": "USD",
-                "ship_name": "Bench", "ship_line1": "1 Main St", "ship_city": "Springfield",
+                "ship_name": "Bench", "ship_line1": "1 Main St", "ship_city": "Springfield", "ship_region": "IL",
                 "ship_postal_code": "62701", "ship_country": "US", "subtotal": Decimal("79.60"),
                 "total": Decimal("79.60"), "fingerprint": "raw",
             }

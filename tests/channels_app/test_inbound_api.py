@@ -157,10 +157,9 @@ def test_staff_filters_by_channel_and_status(staff_api, channel):
 
 
 def test_staff_without_permission_is_refused(api, channel):
-    from rest_framework.authtoken.models import Token
 
     clerk = factories.UserFactory(username="clerk", is_staff=True)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=clerk).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {factories.staff_token(clerk)}")
     assert api.get("/api/v1/inbound-orders/").status_code == 403
 
 

@@ -141,3 +141,17 @@ def test_daily_capacity_applies_when_placing(channel, sites):
     assert shipped_from(second) == {"TEE": ("NYC", 1)}
     reasons = {c["location"]: c["reason"] for c in second.events.get(type="routed").data["lines"][0]["candidates"]}
     assert reasons["LAX"] == "at_capacity"
+
+
+def test_simulate_under_a_rejecting_channel_matches_the_stored_decision(channel, channel_api, sites):
+    channel.backorder_policy = "reject"
+    channel.save(update_fields=["backorder_policy"])
+    payload = body("SIM-REJ", lines=(("TEE", 12),))
+
+    simulated = channel_api.post("/api/v1/sourcing/simulate/", payload, format="json").json()
+    placed = channel_api.post("/api/v1/orders/", payload, format="json").json()
+    stored = channel_api.get(f"/api/v1/orders/{placed['id']}/routing/").json()
+
+    assert (simulated["lines"][0]["rejected"], simulated["lines"][0]["backordered"]) == (2, 0)
+    assert stored["lines"] == simulated["lines"]
+    assert placed["lines"][0]["quantity_cancelled"] == 2

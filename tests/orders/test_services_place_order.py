@@ -232,7 +232,11 @@ def test_an_existing_customer_is_reused_by_email_case_insensitively(channel, war
     assert Order.objects.filter(customer__email="ana@example.com").count() == 2
 
 
-PLACE_ORDER_QUERIES = 20
+# Savepoint in/out (the test's transaction), products, customer (+ its INSERT: new here), locations, stock
+# lock, safety rules, order, lines, stock reserve, shipment, shipment lines, status, events (one INSERT).
+# channels_app.terms costs nothing here (a consumer, a channel without a price list): a line priced from a
+# list costs one look-up (tests/channels_app/test_terms.py).
+PLACE_ORDER_QUERIES = 15
 
 
 def _place_with_lines(channel, warehouse, n: int, tag: str) -> int:
@@ -259,3 +263,58 @@ def test_placing_costs_a_pinned_number_of_queries(channel, warehouse, tee, djang
     data = factories.order_input("EXT-PIN", [("TEE-RED-M", 1)], email="pin@example.com")
     with django_assert_num_queries(PLACE_ORDER_QUERIES):
         services.place_order(channel=channel, data=data, actor="test")
+
+
+def test_an_order_reaches_the_outbox_as_one_task_after_commit(channel, tee, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from orders import tasks
+
+    with mock.patch.object(tasks.outbox_dispatch_task, "apply_async") as enqueued:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            order, _ = services.place_order(
+                channel=channel, data=factories.order_input("EXT-OB", [("TEE-RED-M", 1)]), actor="t"
+            )
+        assert enqueued.call_count == 0  # nothing leaves before the commit
+        for callback in callbacks:  # the commit
+            callback()
+
+    assert enqueued.call_count == 1  # one task for the whole commit, not one per event
+    sent = enqueued.call_args.kwargs["kwargs"]["event_ids"]
+    assert sent == list(order.events.order_by("id").values_list("id", flat=True))
+    assert len(sent) >= 3  # placed, routed, received
+
+
+def test_with_the_broker_down_the_order_stands_and_the_sweep_sends_it(channel, tee, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from orders import outbox, tasks
+
+    broker_down = mock.patch.object(tasks.outbox_dispatch_task, "apply_async", side_effect=ConnectionError("down"))
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        order, created = services.place_order(
+            channel=channel, data=factories.order_input("EXT-BD", [("TEE-RED-M", 1)]), actor="t"
+        )
+
+    assert created
+    assert Order.objects.filter(pk=order.pk).exists()
+    assert order.events.filter(dispatched_at__isnull=True).count() == order.events.count()
+    assert outbox.dispatch_pending() == order.events.count()
+    assert not order.events.filter(dispatched_at__isnull=True).exists()
+    assert outbox.dispatch_many(event_ids=list(order.events.values_list("id", flat=True))) == 0  # never twice
+
+
+def test_a_new_order_answers_from_the_rows_it_wrote(channel, warehouse, tee):
+    """The API renders a placed order without reading it back; what it renders equals the stored order."""
+    from orders.api.serializers import OrderSerializer
+    from orders.selectors import order_list
+
+    factories.stock(factories.ProductFactory(sku="MUG", price=Decimal("7.5")), warehouse, 1)
+    data = factories.order_input("EXT-MEM", [("TEE-RED-M", 2), ("MUG", 3)])
+    order, _ = services.place_order(channel=channel, data=data, actor="t")
+    with CaptureQueriesContext(connection) as ctx:
+        placed = OrderSerializer(order).data
+    assert len(ctx.captured_queries) == 0  # everything it shows is at hand
+    assert placed == OrderSerializer(order_list().get(pk=order.pk)).data
+    assert placed["status"] == "backordered"
+    assert placed["lines"][1]["quantity_backordered"] == 2

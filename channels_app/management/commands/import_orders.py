@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="Path of the export file ('-' for standard input).")
         parser.add_argument("--channel", required=True, help="Code of the sales channel the orders belong to.")
         parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=1000, help="Orders placed together in one transaction.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar, even on a terminal.")
 
     def handle(self, *args, file, channel, fmt, batch_size, no_progress, **options):
@@ -54,6 +54,7 @@ class Command(BaseCommand):
                     source=name,
                     batch_size=batch_size,
                     on_order=so_far.count,
+                    bulk=True,
                 )
             except UnusableFile as exc:
                 done = f" (before that: {so_far})" if so_far.total else ""

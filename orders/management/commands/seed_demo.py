@@ -315,6 +315,7 @@ class Command(BaseCommand):
             channels, fresh = self._channels()
             locations = self._locations(channels, fresh)
             self._products(rng, locations, start=now - timedelta(days=HISTORY_DAYS + 5))
+            self._wholesale_terms(channels["wholesale"])
         plans = _plan_orders(rng, now)[:orders]
         for start in range(0, len(plans), ORDERS_PER_TRANSACTION):
             with transaction.atomic(), history_told() as told:
@@ -348,6 +349,25 @@ class Command(BaseCommand):
             self.created["channels"] += 1
             self.stdout.write(f"Channel {code}: API key {raw_key}  (shown once)")
         return found, fresh
+
+    def _wholesale_terms(self, wholesale) -> None:
+        """The B2B channel's price list (15% off the catalogue, 20% from 20 units) and net 30 terms."""
+        PriceList = apps.get_model("channels_app", "PriceList")
+        PriceListItem = apps.get_model("channels_app", "PriceListItem")
+        plist, made = PriceList.objects.get_or_create(
+            code="wholesale", defaults={"name": "Wholesale (B2B)", "currency": wholesale.currency}
+        )
+        if made:
+            self.created["price lists"] += 1
+            PriceListItem.objects.bulk_create(
+                PriceListItem(price_list=plist, product=product, min_quantity=min_quantity, unit_price=price)
+                for product in Product.objects.order_by("pk")
+                for min_quantity, share in ((1, Decimal("0.85")), (20, Decimal("0.80")))
+                for price in [(product.price * share).quantize(Decimal("0.01"))]
+            )
+        if wholesale.price_list_id is None or wholesale.payment_terms_days is None:
+            wholesale.price_list, wholesale.payment_terms_days = plist, 30
+            wholesale.save(update_fields=["price_list", "payment_terms_days"])
 
     def _locations(self, channels: dict, fresh: set[str]) -> dict[str, Location]:
         """Each location with the channels it serves (``location_save`` sets them)."""

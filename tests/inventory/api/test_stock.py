@@ -39,6 +39,7 @@ def test_stock_rows_show_on_hand_reserved_available_bin_and_reorder_figures(staf
         "bin": "A-01",
         "reorder_point": 4,
         "reorder_quantity": 20,
+        "max_stock": None,
     }
 
 

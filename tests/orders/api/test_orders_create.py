@@ -38,7 +38,7 @@ ORDER_FIELDS = {
 }  # fmt: skip
 LINE_FIELDS = {
     "id", "sku", "name", "quantity", "unit_price", "quantity_reserved", "quantity_backordered",
-    "quantity_shipped", "quantity_returned",
+    "quantity_shipped", "quantity_returned", "quantity_cancelled",
 }  # fmt: skip
 SHIPMENT_FIELDS = {
     "id", "number", "location", "fulfillment", "status", "carrier", "tracking_number", "tracking_url",
@@ -96,6 +96,7 @@ def test_api_md_example_places_an_order_with_the_documented_shape(channel_api, t
     assert {k: v for k, v in line.items() if k != "id"} == {
         "sku": "TEE-RED-M", "name": "Tee red M", "quantity": 2, "unit_price": "19.90",
         "quantity_reserved": 2, "quantity_backordered": 0, "quantity_shipped": 0, "quantity_returned": 0,
+        "quantity_cancelled": 0,
     }  # fmt: skip
     assert body["totals"] == {"subtotal": "39.80", "shipping": "0.00", "tax": "0.00", "total": "39.80"}
     [shipment] = body["shipments"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -45,7 +44,7 @@ def role_api(role: str, username: str | None = None) -> tuple[APIClient, object]
     user = factories.UserFactory(username=username or role, is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.staff_token(user)}")
     return client, user
 
 

@@ -66,10 +66,9 @@ def test_each_role_may_do_only_its_step(channel, floor):
 
 
 def test_staff_without_a_role_is_403(channel, floor):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     user = factories.UserFactory(username="nobody", is_staff=True)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.staff_token(user)}")
     assert client.get("/api/v1/shipments/").status_code == 403

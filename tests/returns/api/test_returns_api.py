@@ -1,6 +1,5 @@
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from returns import services
@@ -25,7 +24,7 @@ def _staff_client(*perms):
     user = factories.UserFactory(username=f"clerk{len(perms)}", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="returns", codename__in=perms))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.staff_token(user)}")
     return client
 
 
@@ -176,7 +175,7 @@ def test_the_returns_group_works_returns(delivered_order):
     clerk = factories.UserFactory(username="rita", is_staff=True)
     clerk.groups.add(ensure_roles()["returns"])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=clerk).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.staff_token(clerk)}")
     created = client.post(
         "/api/v1/returns/",
         {"order": delivered_order.pk, "lines": [{"sku": "MUG-1", "quantity": 1, "reason": "damaged"}]},
