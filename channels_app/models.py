@@ -6,6 +6,9 @@ from django.db import models
 
 from inventory.apikeys import ApiKey, key_digest  # noqa: F401  (key_digest is imported from here too)
 
+# Payment terms as the business names them; the value is the days an invoice has (0: due on placement).
+PAYMENT_TERMS = [(0, "Prepaid"), (15, "Net 15"), (30, "Net 30"), (45, "Net 45"), (60, "Net 60")]
+
 
 class SalesChannel(models.Model):
     class Kind(models.TextChoices):
@@ -39,6 +42,7 @@ class SalesChannel(models.Model):
     payment_terms_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
+        choices=PAYMENT_TERMS,
         help_text="Business orders pay this many days after placement (30 = net 30). Empty: prepaid.",
     )
 
@@ -311,7 +315,10 @@ class CustomerTerms(models.Model):
         PriceList, on_delete=models.SET_NULL, null=True, blank=True, related_name="customer_terms"
     )
     payment_terms_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Days to pay an invoice (30 = net 30). Empty: the channel's terms."
+        null=True,
+        blank=True,
+        choices=PAYMENT_TERMS,
+        help_text="Days to pay an invoice (30 = net 30). Empty: the channel's terms.",
     )
     credit_limit = models.DecimalField(
         max_digits=14,

@@ -1,9 +1,11 @@
-"""Per-key request throttling for channel keys (``429`` with ``Retry-After``).
+"""Per-key request throttling for every API key (``429`` with ``Retry-After``).
 
-Keyed on the key's id and lookup, not the channel, so one runaway integration
-does not starve the channel's other keys. Staff tokens are not throttled here.
-The rate comes from ``settings.CHANNEL_KEY_THROTTLE_RATE`` (e.g. ``"600/min"``),
-read on every request so it can be changed per environment and in tests.
+Keyed on the key itself (its kind, id and lookup), not the channel or the user,
+so one runaway integration does not starve the channel's other keys. Channel
+keys use ``settings.CHANNEL_KEY_THROTTLE_RATE``; partner keys and staff tokens
+``settings.API_KEY_THROTTLE_RATE`` (e.g. ``"600/min"``); both are read on every
+request so they can be changed per environment and in tests. Admin sessions
+are not API keys and are not throttled here.
 
 A counter per key whose window opens with the key's first request (``SET NX
 EX``, ``INCR`` and ``TTL`` in one round trip on Redis), not DRF's list of
@@ -22,6 +24,8 @@ from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
+from inventory.apikeys import ApiKey
+
 from .models import ChannelKey
 
 log = logging.getLogger(__name__)
@@ -31,12 +35,14 @@ class ChannelKeyRateThrottle(SimpleRateThrottle):
     scope = "channel_key"
     cache = caches["throttle"]
 
-    def get_rate(self) -> str | None:
-        return getattr(settings, "CHANNEL_KEY_THROTTLE_RATE", None)
+    def get_rate(self, key=None) -> str | None:
+        if key is None or isinstance(key, ChannelKey):
+            return getattr(settings, "CHANNEL_KEY_THROTTLE_RATE", None)
+        return getattr(settings, "API_KEY_THROTTLE_RATE", None)
 
     def allow_request(self, request, view):
         # The rate is read per request (SimpleRateThrottle reads it once, at construction).
-        self.rate = self.get_rate()
+        self.rate = self.get_rate(request.auth)
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
@@ -75,6 +81,8 @@ class ChannelKeyRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         key = request.auth
-        if not isinstance(key, ChannelKey):
-            return None  # staff and anonymous requests: not a channel key, not throttled here
-        return self.cache_format % {"scope": self.scope, "ident": f"{key.pk}:{key.lookup}"}
+        if not isinstance(key, ApiKey):
+            return None  # admin sessions and anonymous requests: no key, not throttled here
+        kind = "" if isinstance(key, ChannelKey) else f"{key._meta.label_lower}:"  # channel keys: as before
+        ident = f"{kind}{key.pk}:{key.lookup}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -67,6 +67,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
+# The admin's order-file upload refuses larger files (manage.py import_orders streams any size).
+ORDER_UPLOAD_MAX_BYTES = env.int("ORDER_UPLOAD_MAX_BYTES", default=50 * 2**20)
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -143,6 +146,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["channels_app.throttling.ChannelKeyRateThrottle"],
 }
 CHANNEL_KEY_THROTTLE_RATE = env.str("CHANNEL_KEY_THROTTLE_RATE", default="6000/min")
+# Partner keys and staff tokens, each on its own counter (channels_app.throttling).
+API_KEY_THROTTLE_RATE = env.str("API_KEY_THROTTLE_RATE", default="6000/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS API",

@@ -91,5 +91,6 @@ def test_seed_demo_builds_a_business_and_a_second_run_creates_nothing(client):
     # The printed demo login works.
     assert "Demo login: admin / admin" in first
     signed_in = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "admin"})
-    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/admin/"
     assert client.get("/admin/orders/order/").status_code == 200

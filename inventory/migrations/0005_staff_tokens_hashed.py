@@ -7,6 +7,7 @@ from django.db import migrations, models
 
 def hash_plain_drf_tokens(apps, schema_editor):
     """Tokens from DRF's authtoken app were stored in plain text: keep them working, hashed, and drop the table."""
+    import datetime
     import hashlib
 
     connection = schema_editor.connection
@@ -17,6 +18,8 @@ def hash_plain_drf_tokens(apps, schema_editor):
         cursor.execute("SELECT key, user_id, created FROM authtoken_token")
         rows = cursor.fetchall()
     for key, user_id, created in rows:
+        if isinstance(created, datetime.datetime) and created.tzinfo is None:
+            created = created.replace(tzinfo=datetime.timezone.utc)  # SQLite keeps UTC without a zone
         token = StaffToken.objects.create(
             user_id=user_id,
             name="from DRF authtoken",

@@ -66,3 +66,24 @@ def test_a_generous_rate_is_the_default():
 
     count, _, _period = django_settings.CHANNEL_KEY_THROTTLE_RATE.partition("/")
     assert int(count) >= 600
+
+
+def test_partner_keys_and_staff_tokens_are_throttled_each_on_its_own(manager, settings):
+    from inventory.apikeys import staff_token_create
+    from orders.partners import partner_key_create, partner_save
+    from tests import factories
+
+    settings.API_KEY_THROTTLE_RATE = "2/min"
+    settings.CHANNEL_KEY_THROTTLE_RATE = "100/min"
+    location = factories.LocationFactory(code="DROP", kind="dropship")
+    partner = partner_save(location=location, name="Sofas Direct", email="s@example.com")
+    _, partner_raw = partner_key_create(partner=partner)
+    _, first_token = staff_token_create(user=manager)
+    _, second_token = staff_token_create(user=manager, name="second")
+
+    partner_client = client_for(partner_raw)
+    assert [partner_client.get("/api/v1/partner/shipments/").status_code for _ in range(3)] == [200, 200, 429]
+    staff = client_for(first_token)
+    assert [staff.get("/api/v1/orders/").status_code for _ in range(3)] == [200, 200, 429]
+    assert 0 < int(staff.get("/api/v1/orders/")["Retry-After"]) <= 60
+    assert client_for(second_token).get("/api/v1/orders/").status_code == 200  # the user's other token

@@ -145,6 +145,14 @@ def test_consumers_and_prepaid_business_have_no_due_date(channel, tee, business)
     assert consumer.invoice_due_at is None
 
 
+def test_a_prepaid_customer_on_a_net_30_channel_is_due_on_placement(channel, tee, business):
+    channel.payment_terms_days = 30
+    channel.save()
+    CustomerTerms.objects.create(customer=business, payment_terms_days=0)
+    assert place(channel, "N-1").invoice_due_at == PLACED
+    assert CustomerTerms.objects.get().get_payment_terms_days_display() == "Prepaid"
+
+
 def test_due_date_is_in_the_api_answer(staff_api, channel, tee, business):
     CustomerTerms.objects.create(customer=business, payment_terms_days=30)
     order = place(channel, "N-1")
