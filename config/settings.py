@@ -58,7 +58,7 @@ MIDDLEWARE = [
 # Login throttling (django-axes): AXES_FAILURE_LIMIT wrong passwords for one username from one
 # address lock that pair out for AXES_COOLOFF_TIME hours; a right password resets the count.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
