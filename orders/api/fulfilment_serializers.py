@@ -22,7 +22,7 @@ class FloorShipmentSerializer(serializers.ModelSerializer):
     location = serializers.CharField(source="location.code")
     order = serializers.IntegerField(source="order_id")
     order_number = serializers.CharField(source="order.number")
-    promised_delivery_date = serializers.DateField(source="order.promised_delivery_date")
+    promised_delivery_date = serializers.DateField(source="order.promised_delivery_date", allow_null=True)
     pick_list = serializers.IntegerField(source="pick_list_id", allow_null=True)
     lines = FloorShipmentLineSerializer(many=True)
 
