@@ -9,6 +9,8 @@ that names its own 409 or 413 (with the codes it uses) keeps its own.
 
 from __future__ import annotations
 
+import re
+
 from drf_standardized_errors.openapi import AutoSchema
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -33,3 +35,41 @@ class OmsAutoSchema(AutoSchema):
 
             return ClientErrorResponseSerializer
         return super()._get_error_response_serializer(status_code)
+
+
+# Any error item: a domain rule's attr and code (``lines``/``empty``, ``sku``/``unknown_sku``...)
+# beside the serializer's fields, whose list items answer as ``lines.0.quantity``.
+ERROR_ITEM = {
+    "type": "object",
+    "properties": {
+        "attr": {"type": "string", "nullable": True, "description": "The field, dotted (`lines.0.sku`)."},
+        "code": {"type": "string", "description": "What rule said no (`required`, `unknown_sku`...)."},
+        "detail": {"type": "string"},
+    },
+    "required": ["code", "detail"],
+}
+
+
+def error_items_as_answered(result, generator, request, public):
+    """Make the documented error items match what the API answers.
+
+    drf-standardized-errors lists each serializer field's attr (list items as
+    ``lines.INDEX.sku``) and its codes; answers name list items by number and
+    domain rules add codes and attrs of their own. Each union of items becomes
+    ``anyOf`` the listed fields (attr as a pattern, any code) or any item.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        props = schema.get("properties", {}) if name.endswith("ErrorComponent") else {}
+        attr, code = props.get("attr"), props.get("code")
+        if attr and len(attr.get("enum", ())) == 1:
+            value = attr.pop("enum")[0]
+            attr["pattern"] = "^" + re.escape(value).replace("INDEX", r"\d+") + "$"
+        if code:
+            code.pop("enum", None)
+    schemas["ErrorItem"] = ERROR_ITEM
+    for schema in schemas.values():
+        if schema.get("discriminator", {}).get("propertyName") == "attr":  # a union of error items
+            schema["anyOf"] = [*schema.pop("oneOf", []), {"$ref": "#/components/schemas/ErrorItem"}]
+            del schema["discriminator"]
+    return result

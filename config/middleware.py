@@ -1,4 +1,4 @@
-"""Refuse oversized request bodies before anything parses them."""
+"""Refuse what the API can never serve before anything parses it: oversized bodies, NUL bytes in the query."""
 
 import json
 
@@ -23,19 +23,22 @@ class RequestBodyLimitMiddleware:
                 length = 0
             if length > settings.REQUEST_BODY_LIMIT_BYTES:
                 return too_large_response()
+            bad = next((key for key, values in request.GET.lists() if "\x00" in key + "".join(values)), None)
+            if bad is not None:  # PostgreSQL cannot store or compare text with NUL bytes: a 400, not a 500
+                return client_error_response(
+                    400, "null_characters_not_allowed", "Query parameters may not contain NUL (0x00) bytes.", bad
+                )
         return self.get_response(request)
 
 
 def too_large_response() -> HttpResponse:
     limit = settings.REQUEST_BODY_LIMIT_BYTES
-    body = {
-        "type": "client_error",
-        "errors": [
-            {
-                "code": "request_too_large",
-                "detail": f"The request body is larger than the limit of {limit} bytes.",
-                "attr": None,
-            }
-        ],
-    }
-    return HttpResponse(json.dumps(body), status=413, content_type="application/json")
+    return client_error_response(
+        413, "request_too_large", f"The request body is larger than the limit of {limit} bytes.", None
+    )
+
+
+def client_error_response(status: int, code: str, detail: str, attr: str | None) -> HttpResponse:
+    kind = "validation_error" if status == 400 else "client_error"
+    body = {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}
+    return HttpResponse(json.dumps(body), status=status, content_type="application/json")

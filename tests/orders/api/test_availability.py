@@ -65,3 +65,16 @@ def test_staff_asks_as_a_channel(staff_api, stocked):
     response = staff_api.get(URL, {"sku": "A", "channel": "webstore"})
 
     assert response.json() == [{"sku": "A", "available": 12}]
+
+
+def test_a_nul_byte_in_the_query_is_a_400_not_a_500(staff_api):
+    # PostgreSQL cannot compare text holding NUL bytes; the edge refuses them for every API path.
+    response = staff_api.get("/api/v1/availability/?sku=TEE%00RED")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "null_characters_not_allowed",
+            "detail": "Query parameters may not contain NUL (0x00) bytes.",
+            "attr": "sku",
+        }
+    ]
