@@ -175,3 +175,13 @@ def test_list_costs_the_same_queries_whatever_its_size(staff_api, channel, rows,
     with django_assert_num_queries(2):  # the token with its user, then one page with its channels
         response = staff_api.get("/api/v1/inbound-orders/")
     assert len(response.json()["results"]) == rows
+
+
+def test_a_nul_character_in_the_order_is_a_400_and_nothing_is_staged(channel_api, tee):
+    payload = factories.order_payload()
+    payload["notes"] = "gift\u0000wrap"  # PostgreSQL's jsonb cannot hold it: refused before staging
+    response = channel_api.post("/api/v1/orders/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "null_characters_not_allowed"
+    assert not InboundOrder.objects.exists()
+    assert not Order.objects.exists()
