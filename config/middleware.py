@@ -1,4 +1,11 @@
-"""Refuse what the API can never serve before anything parses it: oversized bodies, NUL bytes in the query."""
+"""Refuse what the API can never serve before anything parses it: oversized bodies, NUL characters.
+
+PostgreSQL can neither store nor compare text holding a NUL character, so a NUL
+anywhere in an API request (query string, JSON ``\\u0000``, a form's ``%00``, a raw
+0x00 byte) is a ``400`` here, before any row is staged, not a ``DataError`` later.
+A JSON string holding the six characters ``\\u0000`` after an escaped backslash is
+refused too: the price of not parsing the body twice.
+"""
 
 import json
 
@@ -28,7 +35,25 @@ class RequestBodyLimitMiddleware:
                 return client_error_response(
                     400, "null_characters_not_allowed", "Query parameters may not contain NUL (0x00) bytes.", bad
                 )
+            if request.method in BODY_METHODS and _body_has_nul(request):
+                detail = "The request body may not contain NUL (\\u0000) characters."
+                return client_error_response(400, "null_characters_not_allowed", detail, None)
         return self.get_response(request)
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _body_has_nul(request) -> bool:
+    body = request.body
+    if b"\x00" in body:
+        return True
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if "json" in content_type:
+        return b"\\u0000" in body
+    if "x-www-form-urlencoded" in content_type:
+        return b"%00" in body
+    return False
 
 
 def too_large_response() -> HttpResponse:

@@ -1,5 +1,7 @@
 import django_filters
 
+from inventory.api.datetimes import UtcIsoDateTimeFilter
+
 from ..models import InboundOrder
 
 
@@ -8,7 +10,7 @@ class InboundOrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InboundOrder.Status.choices)
     way_in = django_filters.ChoiceFilter(choices=InboundOrder.WayIn.choices)
     external_id = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = InboundOrder

@@ -93,11 +93,6 @@ class OrderIntakeViewSet(OrderViewSet):
         channel = self._channel_of(request, payload)
         if channel is None:
             return super().create(request)  # no channel to file it under: the parent says 400/403
-        if b"\\u0000" in body or b"\x00" in body:  # PostgreSQL can store no NUL in the raw payload
-            raise ValidationError(
-                {"non_field_errors": ["An order may not contain NUL (\\u0000) characters."]},
-                code="null_characters_not_allowed",
-            )
         if hasattr(payload, "dict"):
             payload = payload.dict()  # a form post: keep plain values
         inbound = intake.inbound_stage(
@@ -132,7 +127,7 @@ class OrderIntakeViewSet(OrderViewSet):
             channel=channel,
             way_in=InboundOrder.WayIn.API,
             fmt=InboundOrder.Format.API,
-            payload={"unparsed_body": body.decode("utf-8", errors="replace")},
+            payload={"unparsed_body": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")},
             source=actor_for(request.user),
         )
         intake.inbound_record(inbound=inbound, errors=[ErrorItem("parse_error", str(exc.detail), None)])

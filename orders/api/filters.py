@@ -1,5 +1,7 @@
 import django_filters
 
+from inventory.api.datetimes import UtcIsoDateTimeFilter
+
 from ..models import Order, OrderStatus
 from ..selectors import orders_with_sku
 
@@ -8,9 +10,9 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     external_id = django_filters.CharFilter()
     channel = django_filters.CharFilter(field_name="channel__code", help_text="Staff only.")
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    placed_after = UtcIsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = UtcIsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    updated_after = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     sku = django_filters.CharFilter(method="filter_sku")
     customer_email = django_filters.CharFilter(field_name="customer__email", lookup_expr="iexact")
     at_risk = django_filters.BooleanFilter(

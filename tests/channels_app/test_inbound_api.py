@@ -185,3 +185,26 @@ def test_a_nul_character_in_the_order_is_a_400_and_nothing_is_staged(channel_api
     assert response.json()["errors"][0]["code"] == "null_characters_not_allowed"
     assert not InboundOrder.objects.exists()
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"external_id": "A-1", "ship_to": {"na\\u0000me": "x"}}', "application/json"),  # in a key
+        ("external_id=A-1&notes=gift%00wrap", "application/x-www-form-urlencoded"),
+        (b"external_id=A-1&notes=gift\x00wrap", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_nul_character_in_any_form_of_body_is_a_400_and_nothing_is_staged(channel_api, tee, body, content_type):
+    response = channel_api.generic("POST", "/api/v1/orders/", body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "null_characters_not_allowed"
+    assert not InboundOrder.objects.exists()
+    assert not Order.objects.exists()
+
+
+def test_an_escaped_backslash_before_u0000_is_refused_too(channel_api, tee):
+    payload = factories.order_payload()
+    payload["notes"] = "C:\\u0000"  # a backslash, then the text u0000: refused too (documented in config.middleware)
+    response = channel_api.post("/api/v1/orders/", payload, format="json")
+    assert response.status_code == 400

@@ -115,6 +115,8 @@ def mixed(channel, catalogue):
         ({"placed_after": "2026-11-02T12:00:00Z"}, ["backordered", "on_hold"]),
         ({"placed_before": "2026-11-02T12:00:00Z"}, ["received"]),
         ({"placed_after": "2026-11-02T00:00:00Z", "placed_before": "2026-11-03T00:00:00Z"}, ["on_hold"]),
+        # an offset PostgreSQL would refuse (beyond +-15:59) is the same instant in UTC
+        ({"placed_after": "2026-11-01T14:00:00-21:59", "placed_before": "2026-11-03T10:00:00+21:00"}, ["on_hold"]),
         ({"sku": "CAP"}, ["backordered"]),
         ({"sku": "TEE"}, ["received"]),
         ({"customer_email": "BO@example.com"}, ["backordered"]),
@@ -145,7 +147,12 @@ def test_staff_filter_by_channel(staff_api, mixed, warehouse):
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "lost"}, {"placed_after": "last tuesday"}, {"updated_after": "2026-13-45"}],
+    [
+        {"status": "lost"},
+        {"placed_after": "last tuesday"},
+        {"updated_after": "2026-13-45"},
+        {"placed_before": "9999-12-31T23:00:00-05:00"},  # past the year 9999 in UTC
+    ],
 )
 def test_a_bad_filter_value_is_400_naming_the_parameter(channel_api, mixed, params):
     response = channel_api.get(URL, params)
