@@ -29,12 +29,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from orders import outbox
 from orders.errors import ErrorItem, InvalidInput
 from orders.models import OrderEvent
 
@@ -108,15 +110,23 @@ def _body(event: OrderEvent, name: str) -> dict:
     }
 
 
+def _active_endpoints(events: list[OrderEvent]) -> dict[int, list[WebhookEndpoint]]:
+    """The active endpoints of every channel in a dispatched batch, by channel: one query."""
+    by_channel: dict[int, list[WebhookEndpoint]] = defaultdict(list)
+    channel_ids = {e.order.channel_id for e in events}
+    for endpoint in WebhookEndpoint.objects.filter(channel_id__in=channel_ids, active=True).order_by("pk"):
+        by_channel[endpoint.channel_id].append(endpoint)
+    return by_channel
+
+
 def webhook_fanout(*, event: OrderEvent) -> list[int]:
     """One message per endpoint of the order's channel that wants this event; idempotent per event.
 
     Returns the ids of messages still waiting to be sent, for the caller to enqueue.
     """
     name = event_name(event.type)
-    endpoints = [
-        e for e in WebhookEndpoint.objects.filter(channel_id=event.order.channel_id, active=True) if e.wants(name)
-    ]
+    by_channel = outbox.batch_memo("webhook_endpoints", event, _active_endpoints)
+    endpoints = [e for e in by_channel.get(event.order.channel_id, ()) if e.wants(name)]
     if not endpoints:
         return []
     now = timezone.now()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -129,17 +130,30 @@ def shipment_handoff(*, shipment_id: int) -> bool:
     return True
 
 
-@outbox.handler("received", "backordered", "backorder_allocated")
+READY_FOR_FLOOR = ("received", "backordered", "backorder_allocated")
+
+
+@outbox.handler(*READY_FOR_FLOOR)
 def hand_off_partner_shipments(event: OrderEvent) -> None:
     """The order is ready for the floor: send its partner shipments to their partners."""
-    waiting = Shipment.objects.filter(
-        order_id=event.order_id,
+    waiting = outbox.batch_memo("partner_shipments_waiting", event, _partner_shipments_waiting)
+    for shipment_id in waiting.get(event.order_id, ()):
+        shipment_handoff(shipment_id=shipment_id)  # claims it: one already sent is skipped
+
+
+def _partner_shipments_waiting(events: list[OrderEvent]) -> dict[int, list[int]]:
+    """Partner shipments not yet handed off, by order, for every order of the batch: one query."""
+    order_ids = {e.order_id for e in events if e.type in READY_FOR_FLOOR}
+    waiting: dict[int, list[int]] = defaultdict(list)
+    rows = Shipment.objects.filter(
+        order_id__in=order_ids,
         status=ShipmentStatus.PENDING,
         fulfillment__in=PARTNER_KINDS,
         handed_off_at__isnull=True,
-    ).values_list("pk", flat=True)
-    for shipment_id in list(waiting):
-        shipment_handoff(shipment_id=shipment_id)
+    ).values_list("order_id", "pk")
+    for order_id, shipment_id in rows.order_by("pk"):
+        waiting[order_id].append(shipment_id)
+    return waiting
 
 
 @outbox.handler("shipment.cancelled")

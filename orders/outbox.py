@@ -18,8 +18,11 @@ the error is logged and the sweep sends the events later.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from django.db import connections, router, transaction
 from django.dispatch import Signal
@@ -34,6 +37,33 @@ event_dispatched = Signal()
 
 Handler = Callable[[OrderEvent], None]
 _HANDLERS: dict[str, list[Handler]] = defaultdict(list)
+T = TypeVar("T")
+_sending = threading.local()  # the events being dispatched together, and what handlers worked out for all of them
+
+
+@contextmanager
+def _sending_together(events: list[OrderEvent]) -> Iterator[None]:
+    _sending.events, _sending.ids, _sending.memo = events, {e.pk for e in events}, {}
+    try:
+        yield
+    finally:
+        _sending.events, _sending.ids, _sending.memo = [], set(), {}
+
+
+def batch_memo(key: Hashable, event: OrderEvent, compute: Callable[[list[OrderEvent]], T]) -> T:
+    """``compute(events)`` once for all the events dispatched together with ``event``.
+
+    A handler reads what it needs for the whole batch in one query (the webhook
+    endpoints of every channel in it, the partner shipments of every order in it)
+    instead of one query per event: an import's commit carries thousands of events.
+    Called outside a dispatch (a test, a command), it computes for ``event`` alone.
+    """
+    if event.pk not in getattr(_sending, "ids", ()):
+        return compute([event])
+    memo: dict[Hashable, Any] = _sending.memo
+    if key not in memo:
+        memo[key] = compute(_sending.events)
+    return memo[key]
 
 
 def handler(*event_types: str) -> Callable[[Handler], Handler]:
@@ -110,9 +140,10 @@ def dispatch(*, event_id: int) -> bool:
         return False
     event = OrderEvent.objects.select_related("order", "order__customer", "order__channel").get(pk=event_id)
     try:
-        for fn in handlers_for(event.type):
-            fn(event)
-        event_dispatched.send(sender=OrderEvent, event=event)
+        with _sending_together([event]):
+            for fn in handlers_for(event.type):
+                fn(event)
+            event_dispatched.send(sender=OrderEvent, event=event)
     except Exception:
         OrderEvent.objects.filter(pk=event_id).update(dispatched_at=None)
         raise
@@ -139,17 +170,18 @@ def dispatch_many(*, event_ids: list[int]) -> int:
         OrderEvent.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=timezone.now())
     sent = 0
     failure: Exception | None = None
-    for event in events:
-        try:
-            for fn in handlers_for(event.type):
-                fn(event)
-            event_dispatched.send(sender=OrderEvent, event=event)
-        except Exception as exc:
-            OrderEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
-            log.warning("outbox: event %s failed; it will be retried", event.pk, exc_info=True)
-            failure = failure or exc
-            continue
-        sent += 1
+    with _sending_together(events):
+        for event in events:
+            try:
+                for fn in handlers_for(event.type):
+                    fn(event)
+                event_dispatched.send(sender=OrderEvent, event=event)
+            except Exception as exc:
+                OrderEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
+                log.warning("outbox: event %s failed; it will be retried", event.pk, exc_info=True)
+                failure = failure or exc
+                continue
+            sent += 1
     if failure is not None:
         raise failure
     return sent

@@ -72,3 +72,27 @@ def test_a_batch_with_a_failing_event_sends_the_others_and_retries_that_one(orde
     monkeypatch.setitem(outbox._HANDLERS, "test.bad", [lambda event: sent.append(event.pk)])
     assert outbox.dispatch_many(event_ids=[good.pk, bad.pk]) == 1  # the retry sends only what is left
     assert sent == [good.pk, bad.pk]
+
+
+def _dispatch_queries(channel, prefix: str, orders: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(orders):
+        factories.place(channel, f"{prefix}-{i}", lines=[("TEE", 1)])
+    ids = list(OrderEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
+    assert len(ids) >= 3 * orders  # placed, routed, received
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox.dispatch_many(event_ids=ids) == len(ids)
+    return len(queries)
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(channel, warehouse):
+    """Handlers read for the whole batch (outbox.batch_memo): the webhook endpoints of its channels
+    and the partner shipments of its orders once, not once per event (an import commits thousands)."""
+    from channels_app.webhooks import webhook_endpoint_create
+
+    factories.stock(factories.ProductFactory(sku="TEE"), warehouse, 100)
+    webhook_endpoint_create(channel=channel, url="https://example.test/hook", events=["order.cancelled"])
+    one, ten = _dispatch_queries(channel, "Q1", 1), _dispatch_queries(channel, "Q10", 10)
+    assert one == ten, (one, ten)
