@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from inventory.bulk import insert_many
 from orders import bulk_placement
 from orders import services as order_services
 from orders.errors import DomainError, ErrorItem, InvalidInput
@@ -317,5 +318,5 @@ def _stage_batch(
             known[row.digest] = row
             to_create.append(row)
             staged.append((row, False))
-    InboundOrder.objects.bulk_create(to_create)
+    insert_many(InboundOrder, to_create)
     return staged

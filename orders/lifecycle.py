@@ -14,6 +14,8 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from inventory.bulk import insert_many
+
 from .errors import InvalidTransition
 from .models import Order, OrderEvent
 from .models import OrderStatus as S
@@ -119,7 +121,7 @@ def record_many(events: list[OrderEvent]) -> list[OrderEvent]:
     if len(events) == 1:
         events[0].save()  # post_save is sent by save()
         return events
-    OrderEvent.objects.bulk_create(events)
+    insert_many(OrderEvent, events)
     for ev in events:
         post_save.send(sender=OrderEvent, instance=ev, created=True, update_fields=None, raw=False, using=ev._state.db)
     return events
