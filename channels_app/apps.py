@@ -18,5 +18,5 @@ class ChannelsAppConfig(AppConfig):
         from . import terms
 
         # Price lists, payment terms and credit limits, asked by orders.services.place_order.
-        placement.register_price_resolver(terms.price_for)
+        placement.register_price_resolver(terms.prices_for)
         placement.register_hold_check(terms.business_terms_check)

@@ -31,6 +31,8 @@ held until a person releases it (DESIGN.md: holds are released by a person).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,27 +47,43 @@ from .models import CustomerTerms, PriceListItem
 CREDIT_LIMIT = "credit_limit"
 
 
-def price_for(*, channel: Any, customer: Any, product: Any, quantity: int) -> Decimal | None:
-    """The customer's list price, else the channel's, for this quantity; None: the catalogue price.
+def prices_for(*, channel: Any, customer: Any, items: Sequence[tuple[Any, int]]) -> list[Decimal | None]:
+    """Per ``(product, quantity)``: the customer's list price, else the channel's; None: the catalogue price.
 
     No query when no list applies (a consumer on a channel without a list);
-    else one a line, and only for lines sent without a price.
+    else one for all the order's lines, whatever their number.
     """
     terms = customer_terms(customer)
     list_ids = [pk for pk in (terms.price_list_id if terms else None, getattr(channel, "price_list_id", None)) if pk]
-    if not list_ids:
-        return None
+    if not list_ids or not items:
+        return [None] * len(items)
     rows = (
         PriceListItem.objects.filter(
-            product=product, price_list_id__in=list_ids, price_list__active=True, min_quantity__lte=quantity
+            product_id__in={product.pk for product, _ in items},
+            price_list_id__in=list_ids,
+            price_list__active=True,
+            min_quantity__lte=max(quantity for _, quantity in items),
         )
         .order_by("-min_quantity")
-        .values_list("price_list_id", "unit_price")
+        .values_list("product_id", "price_list_id", "min_quantity", "unit_price")
     )
-    best: dict[int, Decimal] = {}
-    for list_id, price in rows:
-        best.setdefault(list_id, price)  # the largest break reached, per list
-    return next((best[pk] for pk in list_ids if pk in best), None)
+    breaks: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)  # largest break first
+    for product_id, list_id, min_quantity, price in rows:
+        breaks[product_id, list_id].append((min_quantity, price))
+    return [_list_price(breaks, list_ids, product.pk, quantity) for product, quantity in items]
+
+
+def _list_price(breaks, list_ids: list[int], product_id: int, quantity: int) -> Decimal | None:
+    for list_id in list_ids:  # the customer's list first
+        price = next((p for least, p in breaks.get((product_id, list_id), ()) if least <= quantity), None)
+        if price is not None:
+            return price  # the largest break this quantity reaches
+    return None
+
+
+def price_for(*, channel: Any, customer: Any, product: Any, quantity: int) -> Decimal | None:
+    """One line's list price (``prices_for`` of one item)."""
+    return prices_for(channel=channel, customer=customer, items=[(product, quantity)])[0]
 
 
 _TERMS_CACHE = "_channels_app_terms"

@@ -13,13 +13,18 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-# price_resolver(channel=, customer=, product=, quantity=) -> Decimal | None
-# Asked for lines sent without a unit price; the first answer that is not None wins.
-PriceResolver = Callable[..., Decimal | None]
+# price_resolver(channel=, customer=, items=[(product, quantity), ...]) -> [Decimal | None, ...]
+# Asked once per order for its lines sent without a unit price (one query for all of them, never one a
+# line); per line the first answer that is not None wins.
+PriceResolver = Callable[..., Sequence[Decimal | None]]
 
 # hold_check(order=, lines=) -> str | None: a hold reason (``credit_limit``,
 # ``address_invalid``...) when the order must wait for a person before fulfilment.
-# Runs inside place_order's transaction after the lines are stored.
+# Runs inside place_order's transaction after the lines are stored. The order is stored with the status
+# it takes unless a check holds it (``received``, ``backordered``, or ``on_hold`` waiting for payment);
+# a check that holds it moves it to ``on_hold`` after, and the events a check records come before that
+# move's event. (A ``received`` order is dated when it is stored: an event a check records without holding
+# it would come after its ``received`` event. The registered checks record events only when they hold.)
 HoldCheck = Callable[..., str | None]
 
 _PRICE_RESOLVERS: list[PriceResolver] = []
@@ -38,15 +43,18 @@ def register_hold_check(fn: HoldCheck) -> HoldCheck:
     return fn
 
 
-def unit_price(*, channel: Any, customer: Any, product: Any, quantity: int, sent: Decimal | None) -> Decimal:
-    """What one unit costs this customer: the price sent, else a resolver's, else the catalogue's."""
-    if sent is not None:
-        return sent
+def unit_prices(*, channel: Any, customer: Any, lines: Sequence[tuple[Any, int, Decimal | None]]) -> list[Decimal]:
+    """What one unit of each ``(product, quantity, price sent)`` costs this customer: the price sent,
+    else a resolver's, else the catalogue's."""
+    prices: list[Decimal | None] = [sent for _, _, sent in lines]
     for resolve in _PRICE_RESOLVERS:
-        price = resolve(channel=channel, customer=customer, product=product, quantity=quantity)
-        if price is not None:
-            return price
-    return product.price
+        unpriced = [i for i, price in enumerate(prices) if price is None]
+        if not unpriced:
+            break
+        answers = resolve(channel=channel, customer=customer, items=[lines[i][:2] for i in unpriced])
+        for i, price in zip(unpriced, answers, strict=True):
+            prices[i] = price
+    return [product.price if price is None else price for (product, _, _), price in zip(lines, prices, strict=True)]
 
 
 def hold_reasons(*, order: Any, lines: Sequence[Any]) -> list[str]:

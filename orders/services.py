@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -184,7 +185,7 @@ def _conflict(*, channel, external_id: str) -> IdempotencyConflict:
 def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> tuple[Order, bool]:
     # No look-up for a replay first: the order's unique (channel, external_id) refuses a
     # second insert and place_order answers it from the stored order (one query less per order).
-    products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in data.lines])}
+    products = _products_by_sku([line.sku for line in data.lines])
     errors = _validate(data, products)
     if errors:
         existing = _replayed_order(channel=channel, data=data, fingerprint=fingerprint)
@@ -199,15 +200,17 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
         sourcing.LineDemand(key=i, product_id=products[line.sku].pk, quantity=line.quantity)
         for i, line in enumerate(data.lines)
     ]
-    locations = _channel_locations(channel)
     from . import routing  # the routing decision's inputs and record (orders/routing.py)
 
+    locations, safety = routing.channel_locations(channel)  # with the safety stock: one query
     # Everything that does not need the stock rows is read before they are locked: concurrent
     # orders of the same SKUs wait on each other only from here to the commit.
-    context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations)
+    context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations, safety=safety)
     prices = _line_prices(channel=channel, customer=customer, data=data, products=products)
     stock = stock_locks.stock_items_lock(
-        product_ids={d.product_id for d in demands}, location_ids=[loc.pk for loc in locations]
+        product_ids={d.product_id for d in demands},
+        location_ids=[loc.pk for loc in locations],
+        locations={loc.pk: loc for loc in locations},
     )
     route = sourcing.plan(demands=demands, locations=locations, stock=stock, context=context)
     backorder_policy.reject_unreservable(channel=channel, route=route)  # the channel's policy; no query
@@ -215,38 +218,94 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
     awaiting_payment = _awaits_payment(data=data, customer=customer)
     order = _order_row(channel=channel, data=data, customer=customer, prices=prices, fingerprint=fingerprint, now=now)
     backorder_policy.uncharge_rejected(order=order, prices=prices, route=route)
-    order.save(force_insert=True)
     rows = _line_rows(order=order, data=data, products=products, prices=prices, route=route)
+    # The order is inserted with the status it goes to unless a hold check holds it (the checks need it
+    # stored): no UPDATE of the status after, but for an order a check holds.
+    to, event_data = _outcome_unchecked(lines=rows, route=route, awaiting_payment=awaiting_payment)
+    at = timezone.now()  # the move's time (its received_at), and the routing's: the timeline keeps them in order
+    as_placed = _move_new(order, to, at=at)
+    order.save(force_insert=True)
     lines = OrderLine.objects.bulk_create(rows)
     placed = lifecycle.event(order, "placed", actor=actor, at=now, data={"external_id": data.external_id})
-    routed = routing.routing_record(order=order, lines=lines, route=route, actor=actor, save=False)
+    routed = routing.routing_record(order=order, lines=lines, route=route, actor=actor, save=False, at=at)
     shipments = _reserve(order=order, lines=lines, allocations=route.allocations)
 
-    to, event_data = _placement_outcome(order=order, lines=lines, route=route, awaiting_payment=awaiting_payment)
-    lifecycle.record_many([placed, routed, lifecycle.move(order, to, actor=actor, data=event_data)])
+    held = _outcome_checked(order=order, lines=lines, unchecked=(to, event_data), awaiting_payment=awaiting_payment)
+    if held[0] != to:  # a check holds it: undo the move made before the insert, make this one
+        to, event_data = held
+        at = timezone.now()
+        for name, value in as_placed.items():
+            setattr(order, name, value)
+        order.hold_reason = event_data["reason"]
+        order.save(update_fields={*as_placed, *_move_new(order, to, at=at)})
+    elif not _STAMPS.intersection(as_placed):
+        at = timezone.now()  # no stamp dates the move: date it after what the checks recorded, as move() would
+    lifecycle.record_many([placed, routed, lifecycle.event(order, to, actor=actor, data=event_data, at=at)])
     _remember_placed(order=order, lines=lines, shipments=shipments, locations=locations)
     return order, True
+
+
+def _products_by_sku(skus: list[str]) -> dict[str, Product]:
+    """``Product.objects.filter(sku__in=skus)`` by SKU, the statement written out (every order reads its
+    products; composing the query with the ORM cost more CPU than running it)."""
+    if not skus:
+        return {}
+    connection = transaction.get_connection()
+    quote, meta = connection.ops.quote_name, Product._meta
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('sku').column)} IN ({', '.join(['%s'] * len(skus))})"
+    )
+    return {product.sku: product for product in Product.objects.raw(sql, skus)}
+
+
+def _move_new(order: Order, to: str, *, at: datetime) -> dict[str, Any]:
+    """Move an order still ``placed`` to ``to`` as ``lifecycle.move`` does, unsaved; the fields it set, as they were."""
+    before = {name: getattr(order, name) for name in _MOVED_FIELDS}
+    return {name: before[name] for name in lifecycle._step(order, to, at=at)}
+
+
+_STAMPS = frozenset(lifecycle._STAMPS.values())  # the times a move stamps on the order (received_at...)
+_MOVED_FIELDS = ("status", "updated_at", *_STAMPS, "hold_reason")
 
 
 def _customer_for(sent: CustomerInput) -> Customer:
     """The customer with this e-mail (case-insensitive), created on first sight.
 
-    One SELECT for a known customer; a new one is one INSERT ... ON CONFLICT DO NOTHING
-    (no savepoint round trips), and a customer created meanwhile by another order is read.
+    On PostgreSQL one statement finds or creates it; elsewhere one SELECT for a known customer, and a new
+    one is one INSERT ... ON CONFLICT DO NOTHING (no savepoint round trips). Either way a customer
+    created meanwhile by another order is read.
     """
     email = sent.email.lower()
-    customer = Customer.objects.filter(email=email).first()
-    if customer is not None:
-        return customer
-    customer = Customer(email=email, name=sent.name, phone=sent.phone, kind=sent.kind)
     connection = transaction.get_connection()
-    fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
+    if connection.vendor != "postgresql":
+        customer = Customer.objects.filter(email=email).first()
+        if customer is not None:
+            return customer
+    customer = Customer(email=email, name=sent.name, phone=sent.phone, kind=sent.kind)
+    meta = Customer._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(customer, True), connection) for f in fields]
     quote = connection.ops.quote_name
+    table, insert = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
+    conflict = f"ON CONFLICT ({quote('email')}) DO NOTHING"
+    if connection.vendor == "postgresql":
+        # The known row, else the inserted one. The INSERT inserts nothing when the SELECT found the
+        # customer (so no id is drawn from the sequence) and nothing when another order inserted it since.
+        columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+        sql = (
+            f"WITH found AS (SELECT {columns} FROM {table} WHERE {quote('email')} = %s), "
+            f"made AS (INSERT INTO {table} ({insert}) SELECT {', '.join(['%s'] * len(values))} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM found) {conflict} RETURNING {columns}) "
+            f"SELECT {columns} FROM found UNION ALL SELECT {columns} FROM made"
+        )
+        found = next(iter(Customer.objects.using(connection.alias).raw(sql, [email, *values])), None)
+        if found is None:  # another order created this customer since our statement began
+            return Customer.objects.get(email=email)
+        return found
     sql = (
-        f"INSERT INTO {quote(Customer._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT ({quote('email')}) DO NOTHING "
-        f"RETURNING {quote(Customer._meta.pk.column)}"
+        f"INSERT INTO {table} ({insert}) VALUES ({', '.join(['%s'] * len(values))}) {conflict} "
+        f"RETURNING {quote(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -281,12 +340,8 @@ def _prefetched(instance, name: str, rows: list) -> None:
 
 
 def _line_prices(*, channel, customer: Customer, data: OrderInput, products: dict[str, Product]) -> list[Decimal]:
-    return [
-        placement.unit_price(
-            channel=channel, customer=customer, product=products[line.sku], quantity=line.quantity, sent=line.unit_price
-        )
-        for line in data.lines
-    ]
+    lines = [(products[line.sku], line.quantity, line.unit_price) for line in data.lines]
+    return placement.unit_prices(channel=channel, customer=customer, lines=lines)
 
 
 def _awaits_payment(*, data: OrderInput, customer: Customer) -> bool:
@@ -354,15 +409,35 @@ def _placement_outcome(
     Units the channel refused (``orders.backorder_policy``) are named in the event; an order with
     every unit refused is cancelled (``out_of_stock``).
     """
+    unchecked = _outcome_unchecked(lines=lines, route=route, awaiting_payment=awaiting_payment)
+    return _outcome_checked(order=order, lines=lines, unchecked=unchecked, awaiting_payment=awaiting_payment)
+
+
+def _outcome_checked(
+    *, order: Order, lines: list[OrderLine], unchecked: tuple[str, dict | None], awaiting_payment: bool
+) -> tuple[str, dict | None]:
+    """Run the hold checks (but for a cancelled order): ``unchecked``, or ``on_hold`` when a check holds it.
+
+    An unpaid consumer order stays held for its payment (the checks still run: they record what they found).
+    """
+    if unchecked[0] == S.CANCELLED:
+        return unchecked
+    held_for = placement.hold_reason(order=order, lines=lines)
+    if held_for and not awaiting_payment:
+        order.hold_reason = held_for
+        return S.ON_HOLD, {"reason": held_for, **backorder_policy.rejected_data(lines)}
+    return unchecked
+
+
+def _outcome_unchecked(
+    *, lines: list[OrderLine], route: sourcing.Plan, awaiting_payment: bool
+) -> tuple[str, dict | None]:
+    """``_placement_outcome`` unless a hold check holds the order: no check runs, no query."""
     rejected = backorder_policy.rejected_data(lines)
     if rejected and not route.allocations:
         return S.CANCELLED, {"reason": backorder_policy.OUT_OF_STOCK, **rejected}
-    held_for = placement.hold_reason(order=order, lines=lines)
     if awaiting_payment:
         return S.ON_HOLD, {"reason": "payment_pending", **rejected}
-    if held_for:
-        order.hold_reason = held_for
-        return S.ON_HOLD, {"reason": held_for, **rejected}
     if route.backordered:
         return S.BACKORDERED, _backorder_data(lines)
     return S.RECEIVED, rejected or None

@@ -198,17 +198,18 @@ class OrderSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
     @extend_schema_field(AddressSerializer)
     def get_shipping_address(self, order: Order) -> dict:
-        return AddressSerializer(
-            {
-                "name": order.ship_name,
-                "line1": order.ship_line1,
-                "line2": order.ship_line2,
-                "city": order.ship_city,
-                "region": order.ship_region,
-                "postal_code": order.ship_postal_code,
-                "country": str(order.ship_country),
-            }
-        ).data
+        # What AddressSerializer(...).data renders (its fields are CharFields: str of the value, None kept),
+        # without building a serializer for every order rendered.
+        address = {
+            "name": order.ship_name,
+            "line1": order.ship_line1,
+            "line2": order.ship_line2,
+            "city": order.ship_city,
+            "region": order.ship_region,
+            "postal_code": order.ship_postal_code,
+            "country": str(order.ship_country),
+        }
+        return {key: None if value is None else str(value) for key, value in address.items()}
 
     def get_partially_shipped(self, order: Order) -> bool:
         return order_is_partially_shipped(order)

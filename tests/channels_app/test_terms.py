@@ -63,6 +63,39 @@ def unit_price(order: Order) -> Decimal:
 # --- Prices -------------------------------------------------------------------------------------------------------
 
 
+def _queries_to_place(channel, warehouse, lists: tuple[PriceList, PriceList], n: int, tag: str) -> tuple[int, list]:
+    products = [factories.ProductFactory(sku=f"{tag}-{i:02d}", price=Decimal("9.00")) for i in range(n)]
+    for k, product in enumerate(products):
+        factories.stock(product, warehouse, 10)
+        PriceListItem.objects.create(price_list=lists[k % 2], product=product, min_quantity=1, unit_price="5.00")
+        PriceListItem.objects.create(price_list=lists[k % 2], product=product, min_quantity=3, unit_price="4.00")
+    data = services.OrderInput(
+        external_id=f"EXT-{tag}",
+        customer=services.CustomerInput(email=BUYER, kind=Customer.Kind.BUSINESS),
+        shipping_address=services.AddressInput(
+            name="Corp", line1="1 Main St", city="Springfield", region="IL", postal_code="62701", country="US"
+        ),
+        lines=[services.LineInput(sku=p.sku, quantity=1 + k % 4) for k, p in enumerate(products)],
+        placed_at=PLACED,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        order, _ = services.place_order(channel=channel, data=data, actor="test")
+    prices = list(order.lines.order_by("pk").values_list("unit_price", flat=True))
+    return len(queries), prices
+
+
+def test_lines_priced_from_lists_cost_one_query_whatever_their_number(channel, warehouse, business):
+    """The customer's list and the channel's are read once for all the lines (no query a line)."""
+    channel.price_list = PriceList.objects.create(code="chan", name="chan")
+    channel.save()
+    CustomerTerms.objects.create(customer=business, price_list=PriceList.objects.create(code="cust", name="cust"))
+    lists = (channel.price_list, business.terms.price_list)
+    one, _ = _queries_to_place(channel, warehouse, lists, 1, "ONE")
+    twenty, prices = _queries_to_place(channel, warehouse, lists, 20, "TWENTY")
+    assert one == twenty, (one, twenty)
+    assert prices == [Decimal("5.00") if 1 + k % 4 < 3 else Decimal("4.00") for k in range(20)]  # each its break
+
+
 def test_no_list_means_the_catalogue_price(channel, tee):
     assert unit_price(place(channel, "P-1")) == Decimal("19.90")
 

@@ -68,8 +68,8 @@ def hooks(monkeypatch):
     def hold(*, order, lines):
         return "manual_review" if order.notes == "hold me" else None
 
-    def price(*, channel, customer, product, quantity):
-        return Decimal("5.00") if product.sku == "MUG" and quantity >= 3 else None
+    def price(*, channel, customer, items):
+        return [Decimal("5.00") if product.sku == "MUG" and quantity >= 3 else None for product, quantity in items]
 
     monkeypatch.setattr(placement, "_HOLD_CHECKS", [hold])
     monkeypatch.setattr(placement, "_PRICE_RESOLVERS", [price])
