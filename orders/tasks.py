@@ -46,6 +46,14 @@ def outbox_dispatch_task(self, *, event_ids: list[int] | None = None, event_id: 
 
 
 @shared_task(acks_late=True)
+def outbox_drain_task() -> int:
+    """Send every event commits listed for the drain (a Redis broker). Safe to run twice: claims decide."""
+    from . import outbox
+
+    return outbox.drain()
+
+
+@shared_task(acks_late=True)
 def outbox_sweep() -> int:
     """Beat safety net: dispatch events whose task was lost."""
     from . import outbox

@@ -85,6 +85,17 @@ def recreate_database(dsn: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def forget_queued_work() -> None:
+    """Drop the Celery messages and the outbox drain's list a run left for nobody (``REDIS_URL`` set)."""
+    from config.celery import app
+    from orders import outbox
+
+    app.control.purge()
+    listed = outbox.drain_list()
+    if listed is not None:
+        listed.delete(outbox.PENDING_KEY, outbox.DRAIN_QUEUED_KEY)
+
+
 def django_env(dsn: str) -> dict:
     """As production runs: with REDIS_URL set, after-commit work (outbox, webhooks) goes to a
     Celery worker started beside gunicorn; without it, tasks run eagerly inside the request."""
@@ -180,9 +191,17 @@ def wrk(*, connections: int, seconds: int, script: Path | None, env: dict, path:
 
 def cpu_seconds(server: Gunicorn) -> dict[str, float]:
     """CPU time so far of the processes that serve the load, by kind: gunicorn (its session),
-    the Celery worker (its session) and PostgreSQL (every ``postgres`` process), from /proc."""
+    the Celery worker (its session) and PostgreSQL, from /proc."""
+    return process_cpu_seconds(web=server.proc.pid, worker=server.worker.pid if server.worker else None)
+
+
+def process_cpu_seconds(*, web: int | None = None, worker: int | None = None) -> dict[str, float]:
+    """CPU seconds by kind: the sessions led by ``web`` and ``worker``, and every ``postgres`` process.
+
+    PostgreSQL counts its exited processes too (a backend whose connection closed, an autovacuum
+    worker): the postmaster's ``cutime``/``cstime`` hold what its reaped children used.
+    """
     tick = os.sysconf("SC_CLK_TCK")
-    web, celery = server.proc.pid, server.worker.pid if server.worker else None
     spent = {"web": 0.0, "worker": 0.0, "postgres": 0.0}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -193,12 +212,17 @@ def cpu_seconds(server: Gunicorn) -> dict[str, float]:
             continue  # gone meanwhile
         comm, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
         session, used = int(rest[3]), (int(rest[11]) + int(rest[12])) / tick
-        if session == web:
+        if web is not None and session == web:
             spent["web"] += used
-        elif celery is not None and session == celery:
+        elif worker is not None and session == worker:
             spent["worker"] += used
         elif comm == "postgres":
-            spent["postgres"] += used
+            try:
+                is_postmaster = Path(f"/proc/{rest[1]}/comm").read_text().strip() != "postgres"
+            except OSError:
+                is_postmaster = False
+            reaped = (int(rest[13]) + int(rest[14])) / tick if is_postmaster else 0.0
+            spent["postgres"] += used + reaped
     return spent
 
 

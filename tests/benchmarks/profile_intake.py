@@ -1,0 +1,89 @@
+"""Where an API order's CPU goes, in-process: ``python -m tests.benchmarks.profile_intake [orders]``.
+
+Not a benchmark (no ratios, no goals): a tool for working on the intake path.
+Recreates ``<DATABASE_URL name>_prof``, seeds what ``make bench`` seeds, posts
+the bench's 3-line order through Django's test client (the whole middleware
+stack; with ``REDIS_URL`` set the outbox's work is really queued, then
+forgotten) and prints CPU and queries per order and the top of a cProfile.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from urllib.parse import urlparse, urlunparse
+
+from tests.benchmarks import run
+
+
+def body(n: int, skus: int = 30) -> str:
+    a, b, c = (n % skus) + 1, ((n + 7) % skus) + 1, ((n + 13) % skus) + 1
+    lines = [{"sku": f"BENCH-{a:03d}", "quantity": 1}, {"sku": f"BENCH-{b:03d}", "quantity": 2}]
+    lines.append({"sku": f"BENCH-{c:03d}", "quantity": 1})
+    address = {"name": "Bench", "line1": "1 Main St", "city": "Springfield", "region": "IL"}
+    address |= {"postal_code": "62701", "country": "US"}
+    return json.dumps(
+        {
+            "external_id": f"prof-{time.time_ns()}-{n}",
+            "currency": "USD",
+            "customer": {"email": f"c{n % 500}@example.com", "name": "Bench Customer"},
+            "shipping_address": address,
+            "lines": lines,
+        }
+    )
+
+
+def main() -> None:
+    orders = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        run.fail("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms")
+    parts = urlparse(url)
+    dsn = urlunparse(parts._replace(path=f"/{parts.path.lstrip('/') or 'oms'}_prof"))
+    run.recreate_database(dsn)
+    run.setup_django(dsn)
+    from django.core.management import call_command
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("migrate", verbosity=0)
+    data = run.seed()
+    client = Client(HTTP_AUTHORIZATION=f"Token {data['key']}")
+
+    def post(n: int) -> None:
+        response = client.post("/api/v1/orders/", body(n), content_type="application/json")
+        assert response.status_code == 201, response.content
+
+    for n in range(50):  # warm caches, imports, prepared statements
+        post(n)
+    start_cpu, start, start_pg = time.process_time(), time.perf_counter(), run.process_cpu_seconds()["postgres"]
+    for n in range(50, 50 + orders):
+        post(n)
+    cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start
+    pg = run.process_cpu_seconds()["postgres"] - start_pg
+    with CaptureQueriesContext(connection) as queries:
+        post(10_000_000)
+    per_order = f"{1000 * cpu / orders:.2f} ms CPU here, {1000 * pg / orders:.2f} ms in PostgreSQL"
+    print(f"{orders} orders: {per_order}, {1000 * wall / orders:.2f} ms wall per order")
+    print(f"{len(queries.captured_queries)} queries per order:")
+    for q in queries.captured_queries:
+        print("   ", q["sql"][:160])
+    reset_queries()
+    profile = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL
+    profile.enable()
+    for n in range(20_000_000, 20_000_000 + orders):
+        post(n)
+    profile.disable()
+    stats = pstats.Stats(profile).sort_stats(os.environ.get("PROF_SORT", "cumulative"))
+    stats.print_stats(int(os.environ.get("PROF_TOP", "60")))
+    if os.environ.get("REDIS_URL"):
+        run.forget_queued_work()
+
+
+if __name__ == "__main__":
+    main()
