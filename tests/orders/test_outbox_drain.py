@@ -58,6 +58,7 @@ def test_many_commits_queue_one_drain_and_it_sends_them_all(order, listed, sent,
     with mock.patch.object(tasks.outbox_drain_task, "apply_async") as drains:
         ids = [i for _ in range(3) for i in _commit(order, django_capture_on_commit_callbacks, "test.a", "test.b")]
         assert drains.call_count == 1  # three commits, one task
+        assert drains.call_args.kwargs["countdown"] == outbox.DRAIN_DELAY_SECONDS  # it gathers a second's commits
         assert [int(i) for i in listed.lrange(outbox.PENDING_KEY, 0, -1)] == ids
 
         assert outbox.drain() >= len(ids)
@@ -95,6 +96,7 @@ def test_what_one_drain_does_not_take_is_left_to_the_next(
         outbox.drain()
         assert sent == ids[:2]
         assert drains.call_count == 2  # the commit's, and the one the drain queued for the rest
+        assert drains.call_args.kwargs["countdown"] == 0
         outbox.drain()
     assert sent == ids
 
