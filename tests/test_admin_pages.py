@@ -348,9 +348,8 @@ def _count(client, path: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize(
-    "model", [Order, Shipment, StockItem, StockMovement, OrderEvent, Customer, Product, Location, OrderLine]
-)
+# Location rows do not grow with orders: tests/test_query_budgets_admin.py pins its changelist.
+@pytest.mark.parametrize("model", [Order, Shipment, StockItem, StockMovement, OrderEvent, Customer, Product, OrderLine])
 def test_changelist_queries_do_not_grow_with_rows(boss, channel, warehouse, model):
     _orders(channel, warehouse, 1, start=0)
     path = url(model, "changelist")
@@ -358,7 +357,7 @@ def test_changelist_queries_do_not_grow_with_rows(boss, channel, warehouse, mode
     one = _count(boss, path)
     _orders(channel, warehouse, 19, start=1)
     rows = model._default_manager.count()
-    assert rows >= 20 or model is Location
+    assert rows >= 20
     assert _count(boss, path) == one, f"{model._meta.label}: {one} queries for 1 row, more for {rows}"
 
 
