@@ -6,11 +6,13 @@ for k in string.gmatch(os.getenv("KEYS") or "", "[^,]+") do table.insert(keys, k
 local run = os.getenv("RUN") or "r"
 local skus = tonumber(os.getenv("SKUS") or "30")
 
+-- Each thread runs this script in its own Lua state; ``tid`` is the global setup() gives each one (a file-level
+-- ``local tid`` would shadow it, and every thread would send the same external ids: replays, not orders).
 local threads = {}
-local tid = 0
+local made = 0
 function setup(thread)
-  thread:set("tid", tid)
-  tid = tid + 1
+  thread:set("tid", made)
+  made = made + 1
   table.insert(threads, thread)
 end
 

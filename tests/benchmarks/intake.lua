@@ -1,9 +1,11 @@
 -- wrk script: POST 3-line orders with unique external ids (RUN prefix + thread + counter).
+-- Each thread runs this script in its own Lua state; ``tid`` is the global setup() gives each one (a file-level
+-- ``local tid`` would shadow it, and every thread would send the same external ids: replays, not orders).
 local threads = {}
-local tid = 0
+local made = 0
 function setup(thread)
-  thread:set("tid", tid)
-  tid = tid + 1
+  thread:set("tid", made)
+  made = made + 1
   table.insert(threads, thread)
 end
 
