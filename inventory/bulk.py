@@ -12,12 +12,18 @@ small batches (under ``COPY_FROM`` rows) go in one ``INSERT ... VALUES ... RETUR
 (one round trip less than fetching keys and copying), its text composed once per
 model and row count and its values prepared as for COPY: an order's 1-3 lines,
 shipments or events cost about half the CPU ``bulk_create`` spends composing them.
+
+Placing one order is a handful of small statements, and each round trip to the
+database cost more (here and in PostgreSQL) than the statement itself. ``Batch``
+sends several in one round trip (``fetch_together`` for reads): the same inserts,
+keyed by ``keys_statement`` drawn in a round trip that happens anyway.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.db import connections, models, router
@@ -58,20 +64,20 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     if connection.vendor != "postgresql" or meta.parents or meta.pk.attname != "id":
         return model.objects.bulk_create(objs)
     if len(objs) < COPY_FROM:
-        return _insert_values(model, objs, connection, alias)
+        if _database_made(model) or any(obj.pk is not None for obj in objs) or not _together(connection):
+            return model.objects.bulk_create(objs)  # it knows how to read those values back, or to mix keys
+        with Batch(alias) as one_insert:  # one INSERT ... VALUES ... RETURNING the keys
+            return one_insert.insert(model, objs)
     fields = list(meta.concrete_fields)
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     columns = [(f.attname, None if type(f) in _PLAIN else f) for f in fields]
     relations = [f for f in fields if f.is_relation]
     table = meta.db_table
     quote = connection.ops.quote_name
+    (keys,) = fetch_together(alias, keys_statement(alias, {model: len(objs)}))
+    give_keys(keys, objs)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(objs)]
-        )
-        pks = [row[0] for row in cursor.fetchall()]
-        for obj, pk in zip(objs, pks, strict=True):
-            obj.pk = pk
+        for obj in objs:
             for field in stamped:
                 field.pre_save(obj, True)
             for field in relations:  # built with its parent before the parent had a pk, as bulk_create allows
@@ -103,52 +109,259 @@ def _row(obj: models.Model, columns: list[tuple[str, models.Field | None]], conn
     return row
 
 
-# (alias, model, row count) -> (INSERT text, its columns); the model's fields never change while running.
-_INSERTS: dict[tuple[str, type[models.Model], int], tuple[str, list[tuple[str, models.Field | None]]]] = {}
+Statement = tuple[str, Sequence]
 
 
-def _insert_values(model: type[M], objs: Sequence[M], connection, alias: str) -> Sequence[M]:
-    """``bulk_create(objs)`` for a few new rows on PostgreSQL: one INSERT ... VALUES ... RETURNING the keys."""
-    meta = model._meta
-    key = (alias, model, len(objs))
-    known = _INSERTS.get(key)
-    if known is None:
-        if meta.db_returning_fields != [meta.pk] or any(f.has_db_default() for f in meta.concrete_fields):
-            known = ("", [])  # database-made values to read back: bulk_create knows how
+class Batch:
+    """Statements for one round trip: on PostgreSQL joined by ``;`` in one execute (Django's psycopg
+    cursor binds parameters client-side, so they go as one simple query and each statement's result
+    follows the last: ``nextset()``); elsewhere each runs as it comes, as before.
+
+    While open (``with``), any other statement run on the connection sends the batch first, so what runs
+    in between (a hold check reading the order just placed, a save) sees the rows written; leaving the
+    block sends what is left, or drops it when an exception leaves (the transaction rolls back).
+    ``then(rows)`` gets a statement's rows once they are back.
+    """
+
+    def __init__(self, using: str):
+        self.connection = connections[using]
+        self.together = _together(self.connection)
+        self._statements: list[tuple[str, Sequence, Callable[[list], None] | None]] = []
+        self._last_unkeyed: dict[str, models.Model] = {}  # table -> last row the database keys in this batch
+        self._sending = False
+
+    def __enter__(self) -> Batch:
+        self.connection.execute_wrappers.append(self._send_first)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.connection.execute_wrappers.remove(self._send_first)
+        if exc_type is None:
+            self.send()
         else:
-            fields = [f for f in meta.concrete_fields if f is not meta.pk]
-            quote = connection.ops.quote_name
-            row = f"({', '.join(['%s'] * len(fields))})"
-            sql = (
-                f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-                f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.pk.column)}"
-            )
-            known = (sql, [(f.attname, None if type(f) in _PLAIN else f) for f in fields])
-        _INSERTS[key] = known
-    sql, columns = known
-    if not sql or any(obj.pk is not None for obj in objs):
-        return model.objects.bulk_create(objs)
-    fields = meta.concrete_fields
-    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    relations = [f for f in fields if f.is_relation]
-    for obj in objs:
-        for field in relations:  # built with its parent, as bulk_create allows (and refuses an unsaved one)
-            if getattr(obj, field.attname) is None:
-                parent = field.get_cached_value(obj, None)
-                if parent is not None:
-                    if parent.pk is None:
-                        return model.objects.bulk_create(objs)  # which raises its ValueError
-                    setattr(obj, field.name, parent)  # its key, and the parent stays cached
-    params = []
-    for obj in objs:
-        for field in stamped:
-            field.pre_save(obj, True)
-        params.extend(_row(obj, columns, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pks = [row[0] for row in cursor.fetchall()]
-    for obj, pk in zip(objs, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = alias
-    return objs
+            self._statements.clear()
+
+    def _send_first(self, execute, sql, params, many, context):
+        if self._statements and not self._sending:
+            self.send()
+        return execute(sql, params, many, context)
+
+    def execute(self, sql: str, params: Sequence = (), then: Callable[[list], None] | None = None) -> None:
+        if self.together:
+            self._statements.append((sql, params, then))
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description is not None else []
+        if then is not None:
+            then(rows)
+
+    def send(self) -> None:
+        statements, self._statements = self._statements, []
+        self._last_unkeyed.clear()
+        if not statements:
+            return
+        from psycopg import pq  # only PostgreSQL sends statements together
+
+        results = []
+        self._sending = True
+        try:
+            with self.connection.cursor() as cursor:
+                # Each statement bound on its own (psycopg keeps the parsed text of small statements,
+                # not of one joined text of several kilobytes), then sent as one text without parameters.
+                cursor.execute("; ".join(cursor.mogrify(sql, params or None) for sql, params, _ in statements))
+                for i in range(len(statements)):
+                    if i:
+                        cursor.nextset()
+                    results.append(cursor.fetchall() if cursor.pgresult.status == pq.ExecStatus.TUPLES_OK else [])
+        finally:
+            self._sending = False
+        for (_, _, then), rows in zip(statements, results, strict=True):
+            if then is not None:
+                then(rows)
+
+    def insert(self, model: type[M], objs: Sequence[M], then: Callable[[Sequence[M]], None] | None = None):
+        """``insert_many(model, objs)`` in the batch; ``then(objs)`` once they have their keys.
+
+        Rows with keys (``keys_statement``) are marked saved at once; the others get theirs back from the
+        database (``RETURNING``) when the batch is sent. A child of such a row takes its key as
+        ``currval`` of the parent table's sequence, which names it while it is the last row the batch
+        inserted there (insert each parent, then its children); any other child sends the batch first.
+        """
+        meta = model._meta
+        if not objs or not self.together or meta.parents or meta.pk.attname != "id" or _database_made(model):
+            insert_many(model, objs)  # nothing to batch: sent now, after what is pending
+            if then is not None:
+                then(objs)
+            return objs
+        keyed = objs[0].pk is not None
+        if any((obj.pk is not None) != keyed for obj in objs):
+            raise ValueError("A batch inserts rows that all have their keys, or none.")
+        pending = self._pending_parents(model, objs)
+        if pending is None:  # a parent the database keys, not the last one of its table: send to learn its key
+            self.send()
+            pending = {}
+        sql, columns = _insert_sql(self.connection.alias, model, len(objs), keyed, tuple(sorted(pending)))
+        fields = meta.concrete_fields
+        stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        params = []
+        for obj in objs:
+            for field in fields:
+                if field.is_relation and field.attname not in pending and getattr(obj, field.attname) is None:
+                    parent = field.get_cached_value(obj, None)
+                    if parent is not None and parent.pk is None:  # as bulk_create refuses it
+                        raise ValueError(f"A batch insert of an unsaved related object {field.name!r}.")
+                    if parent is not None:
+                        setattr(obj, field.name, parent)  # its key, and the parent stays cached
+            for field in stamped:
+                field.pre_save(obj, True)
+            params.extend(_row(obj, columns, self.connection))
+        alias = self.connection.alias
+
+        def saved(rows: list) -> None:
+            for i, obj in enumerate(objs):
+                if not keyed:
+                    obj.pk = rows[i][0]
+                for attname, parent in pending.items():
+                    setattr(obj, attname, parent.pk)
+                obj._state.adding = False
+                obj._state.db = alias
+            if then is not None:
+                then(objs)
+
+        self.execute(sql, params, then=saved)
+        if keyed:
+            for obj in objs:  # stored for whoever looks: any other statement sends the batch first
+                obj._state.adding = False
+                obj._state.db = alias
+        else:
+            self._last_unkeyed[meta.db_table] = objs[-1]
+        return objs
+
+    def _pending_parents(self, model, objs) -> dict[str, models.Model] | None:
+        """Per foreign key, the parent this batch inserted without a key (the same for every row), or None
+        when a row's parent is not the last row the batch inserted into its table."""
+        pending: dict[str, models.Model] = {}
+        for field in model._meta.concrete_fields:
+            if not field.is_relation:
+                continue
+            parents = {id(p): p for obj in objs if (p := field.get_cached_value(obj, None)) is not None}
+            parents = {key: p for key, p in parents.items() if p.pk is None}
+            if not parents:
+                continue
+            parent = next(iter(parents.values()))
+            if len(parents) > 1 or self._last_unkeyed.get(parent._meta.db_table) is not parent:
+                return None
+            if any(field.get_cached_value(obj, None) is not parent for obj in objs):
+                return None
+            pending[field.attname] = parent
+        return pending
+
+
+def fetch_together(using: str, *statements: Statement | None) -> list[list[tuple] | None]:
+    """Each statement's rows (None for a statement given as None), on PostgreSQL in one round trip."""
+    results: list[list[tuple] | None] = [None] * len(statements)
+    with Batch(using) as batch:
+        for i, statement in enumerate(statements):
+            if statement is not None:
+                batch.execute(*statement, then=functools.partial(results.__setitem__, i))
+    return results
+
+
+def keys_statement(using: str, counts: Mapping[type[models.Model], int]) -> Statement | None:
+    """Draw primary keys from the tables' sequences, ``counts`` per model (give them with ``give_keys``);
+    None off PostgreSQL, where rows get their keys as they are inserted."""
+    if connections[using].vendor != "postgresql":
+        return None
+    tables = [model._meta.db_table for model in counts]
+    return (
+        "SELECT k.t, nextval(pg_get_serial_sequence(k.t, 'id')) FROM unnest(%s::text[], %s::integer[]) AS k(t, n), "
+        "generate_series(1, k.n)",
+        [tables, list(counts.values())],
+    )
+
+
+def give_keys(rows: list[tuple] | None, *groups: Sequence[models.Model]) -> None:
+    """Give each group of new rows (of one model) the keys ``keys_statement`` drew for it, ascending in the
+    group's order (the order they are inserted in); nothing when none were drawn (off PostgreSQL)."""
+    if rows is None:
+        return
+    drawn: dict[str, list[int]] = {}
+    for table, key in rows:
+        drawn.setdefault(table, []).append(key)
+    for group in groups:
+        if group:
+            keys = sorted(drawn[type(group[0])._meta.db_table])
+            for obj, key in zip(group, keys, strict=True):
+                obj.pk = key
+
+
+def instances(model: type[M], rows: list[tuple] | None, using: str, extra: Sequence[str] = ()) -> list[M]:
+    """Instances from rows of the model's concrete fields in their order, then ``extra`` columns set as
+    attributes: what ``Model.objects.raw`` makes of the same rows."""
+    connection = connections[using]
+    names, columns = _columns(model)
+    converters = [
+        (i, functions, column)
+        for i, column in enumerate(columns)
+        if (functions := connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+    ]
+    width = len(names)
+    made = []
+    for row in rows or ():
+        values = list(row)
+        for i, functions, column in converters:
+            for convert in functions:
+                values[i] = convert(values[i], column, connection)
+        obj = model.from_db(using, names, values[:width])
+        for name, value in zip(extra, values[width:], strict=True):
+            setattr(obj, name, value)
+        made.append(obj)
+    return made
+
+
+@functools.cache
+def _columns(model: type[models.Model]) -> tuple[list[str], list]:
+    fields = model._meta.concrete_fields
+    return [f.attname for f in fields], [f.get_col(model._meta.db_table) for f in fields]
+
+
+def _together(connection) -> bool:
+    """Whether statements can go together: PostgreSQL, its parameters bound client-side (Django's default)."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
+@functools.cache
+def _database_made(model: type[models.Model]) -> bool:
+    """Values the database makes and ``bulk_create`` reads back: ``insert_many`` handles those itself."""
+    meta = model._meta
+    return meta.db_returning_fields != [meta.pk] or any(f.has_db_default() for f in meta.concrete_fields)
+
+
+@functools.cache
+def _insert_sql(
+    alias: str, model: type[models.Model], count: int, keyed: bool, from_parents: tuple[str, ...]
+) -> tuple[str, list[tuple[str, models.Field | None]]]:
+    """The INSERT text (composed once per model, row count and key source: the fields never change while
+    running) and the columns its parameters fill."""
+    quote = connections[alias].ops.quote_name
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if keyed or f is not meta.pk]
+    placeholders = []
+    for field in fields:
+        if field.attname in from_parents:
+            parent = field.related_model._meta
+            sequence = f"pg_get_serial_sequence('{quote(parent.db_table)}', '{parent.pk.column}')"
+            placeholders.append(f"currval({sequence})")
+        else:
+            placeholders.append("%s")
+    row = f"({', '.join(placeholders)})"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * count)}"
+    )
+    if not keyed:
+        sql += f" RETURNING {quote(meta.pk.column)}"
+    columns = [(f.attname, None if type(f) in _PLAIN else f) for f in fields if f.attname not in from_parents]
+    return sql, columns

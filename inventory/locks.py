@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from django.db import connections, router
 
+from . import bulk
 from .models import Location, StockItem
 
 
@@ -18,8 +19,8 @@ def stock_items_lock(
     One query. On SQLite ``select_for_update`` is a no-op; the IMMEDIATE
     transaction mode set in settings serialises writers instead. Each row comes
     with its ``location``: the instance from ``locations`` (by pk) when the caller
-    has read them (no join, and on PostgreSQL the statement is written out: placing
-    an order takes this lock every time, and the ORM cost more CPU than the query).
+    has read them (no join, and the statement is written out: placing an order
+    takes this lock every time, with its new rows' keys in the same round trip).
     """
     product_ids, location_ids = list(product_ids), list(location_ids)
     alias = router.db_for_write(StockItem)
@@ -33,15 +34,32 @@ def stock_items_lock(
             .filter(product_id__in=product_ids, location_id__in=location_ids)
             .order_by("pk")
         )
+    (rows,) = bulk.fetch_together(alias, stock_items_lock_statement(product_ids=product_ids, location_ids=location_ids))
+    return stock_items_locked(rows, locations=locations)
+
+
+def stock_items_lock_statement(*, product_ids: Iterable[int], location_ids: Iterable[int]) -> bulk.Statement | None:
+    """``stock_items_lock``'s statement, to send with others (``bulk.fetch_together``); None when it would
+    lock nothing. Read its rows with ``stock_items_locked``."""
+    product_ids, location_ids = list(product_ids), list(location_ids)
+    if not product_ids or not location_ids:
+        return None
+    alias = router.db_for_write(StockItem)
     if connections[alias].vendor == "postgresql":
-        items = list(StockItem.objects.using(alias).raw(_lock_sql(alias), [product_ids, location_ids]))
-    else:
-        items = list(
-            StockItem.objects.using(alias)
-            .select_for_update(of=("self",))
-            .filter(product_id__in=product_ids, location_id__in=location_ids)
-            .order_by("pk")
-        )
+        return _lock_sql(alias), [product_ids, location_ids]
+    meta, quote = StockItem._meta, connections[alias].ops.quote_name
+    product, location = (quote(meta.get_field(name).column) for name in ("product", "location"))
+    sql = (  # no FOR UPDATE: the IMMEDIATE transaction mode serialises writers
+        f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)} "
+        f"WHERE {product} IN ({', '.join(['%s'] * len(product_ids))}) "
+        f"AND {location} IN ({', '.join(['%s'] * len(location_ids))}) ORDER BY {quote(meta.pk.column)}"
+    )
+    return sql, [*product_ids, *location_ids]
+
+
+def stock_items_locked(rows: list[tuple] | None, *, locations: Mapping[int, Location]) -> list[StockItem]:
+    """The stock rows ``stock_items_lock_statement`` locked, each with its ``location`` from ``locations``."""
+    items = bulk.instances(StockItem, rows or [], router.db_for_write(StockItem))
     for item in items:
         item.location = locations[item.location_id]
     return items

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from django.db import router, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
+from .bulk import Batch
 from .errors import ErrorItem, InsufficientStock, InvalidInput
 from .models import Location, Product, StockItem, StockMovement
 from .signals import stock_arrived
@@ -27,8 +28,9 @@ def _delta_case(deltas: Mapping[int, int]) -> Case:
     )
 
 
-def stock_reserve(*, quantities: Mapping[int, int]) -> None:
-    """Add to ``reserved`` on locked stock rows: {stock_item_id: quantity}. One UPDATE."""
+def stock_reserve(*, quantities: Mapping[int, int], batch: Batch | None = None) -> None:
+    """Add to ``reserved`` on locked stock rows: {stock_item_id: quantity}. One UPDATE, sent with ``batch``
+    when given (on PostgreSQL; elsewhere it runs at once)."""
     quantities = {pk: q for pk, q in quantities.items() if q}
     if not quantities:
         return
@@ -38,8 +40,12 @@ def stock_reserve(*, quantities: Mapping[int, int]) -> None:
         return
     # The same UPDATE as the ORM's (the table's checks still refuse reserved above on_hand or below 0),
     # joined to the quantities as two arrays: one statement text whatever the count, composed once.
+    params = [list(quantities), list(quantities.values())]
+    if batch is not None:
+        batch.execute(_reserve_sql(connection), params)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(_reserve_sql(connection), [list(quantities), list(quantities.values())])
+        cursor.execute(_reserve_sql(connection), params)
 
 
 _RESERVE_SQL: dict[str, str] = {}

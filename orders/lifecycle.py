@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from inventory.bulk import insert_many
+from inventory.bulk import Batch, insert_many
 
 from .errors import InvalidTransition
 from .models import Order, OrderEvent
@@ -116,12 +116,22 @@ def record(order: Order, event_type: str, *, actor: str, data: dict[str, Any] | 
     return record_many([event(order, event_type, actor=actor, data=data, at=at)])[0]
 
 
-def record_many(events: list[OrderEvent]) -> list[OrderEvent]:
-    """Write events in one INSERT, in order; each is announced as saved (the outbox queues it on commit)."""
-    if len(events) == 1:
+def record_many(events: list[OrderEvent], *, batch: Batch | None = None) -> list[OrderEvent]:
+    """Write events in one INSERT, in order; each is announced as saved (the outbox queues it on commit).
+
+    With ``batch``, the INSERT goes with the batch's other statements, and the events are announced once
+    it is sent (when they have their keys).
+    """
+    if batch is None and len(events) == 1:
         events[0].save()  # post_save is sent by save()
         return events
-    insert_many(OrderEvent, events)
+    if batch is None:
+        return _announced(insert_many(OrderEvent, events))
+    batch.insert(OrderEvent, events, then=_announced)
+    return events
+
+
+def _announced(events):
     for ev in events:
         post_save.send(sender=OrderEvent, instance=ev, created=True, update_fields=None, raw=False, using=ev._state.db)
     return events

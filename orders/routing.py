@@ -23,6 +23,7 @@ from datetime import UTC, datetime, time
 from django.db import connections, router
 from django.utils import timezone
 
+from inventory.bulk import Statement, fetch_together, instances
 from inventory.models import ChannelStockRule, Location, Product, StockItem
 
 from . import backorder_policy, lifecycle, sourcing
@@ -58,8 +59,19 @@ def channel_locations(channel) -> tuple[list[Location], dict[int, int]]:
     CPU than the query. Each location joins its own rule and the channel's default rule (both unique).
     """
     alias = router.db_for_read(Location)
+    (rows,) = fetch_together(alias, channel_locations_statement(channel))
+    return channel_locations_read(rows)
+
+
+def channel_locations_statement(channel) -> Statement:
+    """``channel_locations``' statement, to send with others (``inventory.bulk.fetch_together``)."""
+    return _channel_locations_sql(router.db_for_read(Location)), [getattr(channel, "pk", channel)]
+
+
+def channel_locations_read(rows: list[tuple]) -> tuple[list[Location], dict[int, int]]:
+    """``channel_locations`` from its statement's rows."""
     locations, kept = [], {}
-    for location in Location.objects.using(alias).raw(_channel_locations_sql(alias), [getattr(channel, "pk", channel)]):
+    for location in instances(Location, rows, router.db_for_read(Location), extra=("own_safety", "default_safety")):
         own, default = location.__dict__.pop("own_safety"), location.__dict__.pop("default_safety")
         units = own if own is not None else (default or 0)
         if units:

@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_countries import countries
 
+from inventory import bulk
 from inventory import locks as stock_locks
 from inventory import services as stock_services
-from inventory.bulk import insert_many
 from inventory.models import Location, Product, StockItem
 
 from . import backorder_policy, lifecycle, placement, shipment_lifecycle, sourcing
@@ -207,35 +207,48 @@ def _conflict(*, channel, external_id: str) -> IdempotencyConflict:
 
 @transaction.atomic
 def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> tuple[Order, bool]:
+    from . import routing  # the routing decision's inputs and record (orders/routing.py)
+
+    # Round trips, not statements, cost most here: what placing reads before the stock lock goes in one,
+    # the lock with the new rows' keys in one, and every write in one (``inventory.bulk``).
     # No look-up for a replay first: the order's unique (channel, external_id) refuses a
     # second insert and place_order answers it from the stored order (one query less per order).
-    products = _products_by_sku([line.sku for line in data.lines])
+    alias = router.db_for_write(Order)
+    product_rows, customer_rows, location_rows = bulk.fetch_together(
+        alias,
+        _products_statement([line.sku for line in data.lines]),
+        _customer_statement(data.customer),
+        routing.channel_locations_statement(channel),
+    )
+    products = {p.sku: p for p in bulk.instances(Product, product_rows, alias)}
     errors = _validate(data, products)
     if errors:
         existing = _replayed_order(channel=channel, data=data, fingerprint=fingerprint)
+        transaction.set_rollback(True)  # the customer a refused order named is not kept
         if existing is not None:  # a retry of an order placed before its SKU was retired: still the same order
             return existing, False
         raise InvalidInput(errors)
 
     now = timezone.now()
-    customer = _customer_for(data.customer)
+    customer = _customer_read(customer_rows, data.customer)
 
     demands = [
         sourcing.LineDemand(key=i, product_id=products[line.sku].pk, quantity=line.quantity)
         for i, line in enumerate(data.lines)
     ]
-    from . import routing  # the routing decision's inputs and record (orders/routing.py)
-
-    locations, safety = routing.channel_locations(channel)  # with the safety stock: one query
+    locations, safety = routing.channel_locations_read(location_rows)  # with the safety stock
     # Everything that does not need the stock rows is read before they are locked: concurrent
     # orders of the same SKUs wait on each other only from here to the commit.
     context = routing.context_for(channel=channel, address=data.shipping_address, locations=locations, safety=safety)
     prices = _line_prices(channel=channel, customer=customer, data=data, products=products)
-    stock = stock_locks.stock_items_lock(
-        product_ids={d.product_id for d in demands},
-        location_ids=[loc.pk for loc in locations],
-        locations={loc.pk: loc for loc in locations},
+    stock_rows, key_rows = bulk.fetch_together(
+        alias,
+        stock_locks.stock_items_lock_statement(
+            product_ids={d.product_id for d in demands}, location_ids=[loc.pk for loc in locations]
+        ),
+        bulk.keys_statement(alias, {Order: 1, OrderLine: len(data.lines)}),  # the rows the others point to
     )
+    stock = stock_locks.stock_items_locked(stock_rows, locations={loc.pk: loc for loc in locations})
     route = sourcing.plan(demands=demands, locations=locations, stock=stock, context=context)
     backorder_policy.reject_unreservable(channel=channel, route=route)  # the channel's policy; no query
 
@@ -243,44 +256,47 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
     order = _order_row(channel=channel, data=data, customer=customer, prices=prices, fingerprint=fingerprint, now=now)
     backorder_policy.uncharge_rejected(order=order, prices=prices, route=route)
     rows = _line_rows(order=order, data=data, products=products, prices=prices, route=route)
+    bulk.give_keys(key_rows, [order], rows)
     # The order is inserted with the status it goes to unless a hold check holds it (the checks need it
     # stored): no UPDATE of the status after, but for an order a check holds.
     to, event_data = _outcome_unchecked(lines=rows, route=route, awaiting_payment=awaiting_payment)
     at = timezone.now()  # the move's time (its received_at), and the routing's: the timeline keeps them in order
     as_placed = _move_new(order, to, at=at)
-    order.save(force_insert=True)
-    lines = insert_many(OrderLine, rows)
-    placed = lifecycle.event(order, "placed", actor=actor, at=now, data={"external_id": data.external_id})
-    routed = routing.routing_record(order=order, lines=lines, route=route, actor=actor, save=False, at=at)
-    shipments = _reserve(order=order, lines=lines, allocations=route.allocations)
+    # One round trip for every write; a hold check that reads or writes sends what is batched first.
+    with bulk.Batch(alias) as writes:
+        writes.insert(Order, [order])
+        lines = writes.insert(OrderLine, rows)
+        placed = lifecycle.event(order, "placed", actor=actor, at=now, data={"external_id": data.external_id})
+        routed = routing.routing_record(order=order, lines=lines, route=route, actor=actor, save=False, at=at)
+        shipments = _reserve(order=order, lines=lines, allocations=route.allocations, writes=writes)
 
-    held = _outcome_checked(order=order, lines=lines, unchecked=(to, event_data), awaiting_payment=awaiting_payment)
-    if held[0] != to:  # a check holds it: undo the move made before the insert, make this one
-        to, event_data = held
-        at = timezone.now()
-        for name, value in as_placed.items():
-            setattr(order, name, value)
-        order.hold_reason = event_data["reason"]
-        order.save(update_fields={*as_placed, *_move_new(order, to, at=at)})
-    elif not _STAMPS.intersection(as_placed):
-        at = timezone.now()  # no stamp dates the move: date it after what the checks recorded, as move() would
-    lifecycle.record_many([placed, routed, lifecycle.event(order, to, actor=actor, data=event_data, at=at)])
+        held = _outcome_checked(order=order, lines=lines, unchecked=(to, event_data), awaiting_payment=awaiting_payment)
+        if held[0] != to:  # a check holds it: undo the move made before the insert, make this one
+            to, event_data = held
+            at = timezone.now()
+            for name, value in as_placed.items():
+                setattr(order, name, value)
+            order.hold_reason = event_data["reason"]
+            order.save(update_fields={*as_placed, *_move_new(order, to, at=at)})
+        elif not _STAMPS.intersection(as_placed):
+            at = timezone.now()  # no stamp dates the move: date it after what the checks recorded, as move() would
+        final = lifecycle.event(order, to, actor=actor, data=event_data, at=at)
+        lifecycle.record_many([placed, routed, final], batch=writes)
     _remember_placed(order=order, lines=lines, shipments=shipments, locations=locations)
     return order, True
 
 
-def _products_by_sku(skus: list[str]) -> dict[str, Product]:
-    """``Product.objects.filter(sku__in=skus)`` by SKU, the statement written out (every order reads its
+def _products_statement(skus: list[str]) -> bulk.Statement | None:
+    """``Product.objects.filter(sku__in=skus)``, the statement written out (every order reads its
     products; composing the query with the ORM cost more CPU than running it)."""
     if not skus:
-        return {}
-    connection = transaction.get_connection()
-    quote, meta = connection.ops.quote_name, Product._meta
+        return None
+    quote, meta = transaction.get_connection().ops.quote_name, Product._meta
     sql = (
         f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)} "
         f"WHERE {quote(meta.get_field('sku').column)} IN ({', '.join(['%s'] * len(skus))})"
     )
-    return {product.sku: product for product in Product.objects.raw(sql, skus)}
+    return sql, skus
 
 
 def _move_new(order: Order, to: str, *, at: datetime) -> dict[str, Any]:
@@ -293,53 +309,65 @@ _STAMPS = frozenset(lifecycle._STAMPS.values())  # the times a move stamps on th
 _MOVED_FIELDS = ("status", "updated_at", *_STAMPS, "hold_reason")
 
 
-def _customer_for(sent: CustomerInput) -> Customer:
-    """The customer with this e-mail (case-insensitive), created on first sight.
+def _customer_statement(sent: CustomerInput) -> bulk.Statement | None:
+    """The customer with this e-mail (case-insensitive), created on first sight, in one statement sent with
+    placing's other reads (read it with ``_customer_read``); None off PostgreSQL.
 
-    On PostgreSQL one statement finds or creates it; elsewhere one SELECT for a known customer, and a new
-    one is one INSERT ... ON CONFLICT DO NOTHING (no savepoint round trips). Either way a customer
-    created meanwhile by another order is read.
+    The INSERT inserts nothing when the SELECT found the customer (so no id is drawn from the sequence)
+    and nothing when another order inserted it since.
     """
-    email = sent.email.lower()
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
+        return None
+    meta, quote = Customer._meta, connection.ops.quote_name
+    _, fields, values = _customer_values(sent, connection)
+    table, insert = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+    sql = (
+        f"WITH found AS (SELECT {columns} FROM {table} WHERE {quote('email')} = %s), "
+        f"made AS (INSERT INTO {table} ({insert}) SELECT {', '.join(['%s'] * len(values))} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM found) ON CONFLICT ({quote('email')}) DO NOTHING RETURNING {columns}) "
+        f"SELECT {columns} FROM found UNION ALL SELECT {columns} FROM made"
+    )
+    return sql, [sent.email.lower(), *values]
+
+
+def _customer_read(rows: list[tuple] | None, sent: CustomerInput) -> Customer:
+    """``_customer_statement``'s customer. Off PostgreSQL (no statement): one SELECT for a known customer,
+    and a new one is one INSERT ... ON CONFLICT DO NOTHING (no savepoint round trips)."""
+    email = sent.email.lower()
+    connection = transaction.get_connection()
+    if rows is None:
         customer = Customer.objects.filter(email=email).first()
         if customer is not None:
             return customer
-    customer = Customer(email=email, name=sent.name, phone=sent.phone, kind=sent.kind)
-    meta = Customer._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(customer, True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    table, insert = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
-    conflict = f"ON CONFLICT ({quote('email')}) DO NOTHING"
-    if connection.vendor == "postgresql":
-        # The known row, else the inserted one. The INSERT inserts nothing when the SELECT found the
-        # customer (so no id is drawn from the sequence) and nothing when another order inserted it since.
-        columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+        quote = connection.ops.quote_name
+        customer, fields, values = _customer_values(sent, connection)
         sql = (
-            f"WITH found AS (SELECT {columns} FROM {table} WHERE {quote('email')} = %s), "
-            f"made AS (INSERT INTO {table} ({insert}) SELECT {', '.join(['%s'] * len(values))} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM found) {conflict} RETURNING {columns}) "
-            f"SELECT {columns} FROM found UNION ALL SELECT {columns} FROM made"
+            f"INSERT INTO {quote(Customer._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT ({quote('email')}) DO NOTHING "
+            f"RETURNING {quote(Customer._meta.pk.column)}"
         )
-        found = next(iter(Customer.objects.using(connection.alias).raw(sql, [email, *values])), None)
-        if found is None:  # another order created this customer since our statement began
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+        if row is None:  # another order created this customer since our SELECT
             return Customer.objects.get(email=email)
-        return found
-    sql = (
-        f"INSERT INTO {table} ({insert}) VALUES ({', '.join(['%s'] * len(values))}) {conflict} "
-        f"RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:  # another order created this customer since our SELECT
+        customer.pk = row[0]
+        customer._state.adding = False
+        customer._state.db = connection.alias
+        return customer
+    found = bulk.instances(Customer, rows, connection.alias)
+    if not found:  # another order created this customer since our statement began
         return Customer.objects.get(email=email)
-    customer.pk = row[0]
-    customer._state.adding = False
-    customer._state.db = connection.alias
-    return customer
+    return found[0]
+
+
+def _customer_values(sent: CustomerInput, connection) -> tuple[Customer, list, list]:
+    """A new customer, unsaved, its columns (all but the key) and their values as the database takes them."""
+    customer = Customer(email=sent.email.lower(), name=sent.name, phone=sent.phone, kind=sent.kind)
+    fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
+    return customer, fields, [f.get_db_prep_save(f.pre_save(customer, True), connection) for f in fields]
 
 
 def _remember_placed(*, order: Order, lines: list[OrderLine], shipments: list[Shipment], locations) -> None:
@@ -477,27 +505,35 @@ def _reserve(
     lines: list[OrderLine],
     allocations: list[sourcing.Allocation],
     append_to_pending: bool = False,
+    writes: bulk.Batch | None = None,
 ) -> list[Shipment]:
     """Reserve the allocations and record them as shipment lines, one shipment per location.
 
     A pending shipment of the order at that location takes the new units; a
-    batch of inserts, whatever the line count.
+    batch of inserts, whatever the line count, sent with ``writes`` when given.
     """
     if not allocations:
         return []
+    if writes is None:
+        with bulk.Batch(router.db_for_write(Shipment)) as batch:
+            return _reserve(
+                order=order, lines=lines, allocations=allocations, append_to_pending=append_to_pending, writes=batch
+            )
     per_item: dict[int, int] = defaultdict(int)
     for a in allocations:
         per_item[a.stock_item.pk] += a.quantity
-    stock_services.stock_reserve(quantities=per_item)
+    stock_services.stock_reserve(quantities=per_item, batch=writes)
 
     by_location: dict[int, Shipment] = {}
     if append_to_pending:
         by_location = {s.location_id: s for s in order.shipments.filter(status=Shipment.Status.PENDING)}
     fresh, shipment_lines = _shipment_rows(order=order, lines=lines, allocations=allocations, by_location=by_location)
-    insert_many(Shipment, fresh)
-    insert_many(ShipmentLine, shipment_lines)
-    for shipment in fresh:  # what placing wrote, for rendering the answer without reading it back
-        shipment.placed_lines = [sl for sl in shipment_lines if sl.shipment is shipment]
+    for shipment in fresh:  # each new shipment, then its lines (they take its key from it)
+        shipment.placed_lines = [sl for sl in shipment_lines if sl.shipment is shipment]  # for the answer
+        writes.insert(Shipment, [shipment])
+        writes.insert(ShipmentLine, shipment.placed_lines)
+    new = {id(shipment) for shipment in fresh}
+    writes.insert(ShipmentLine, [sl for sl in shipment_lines if id(sl.shipment) not in new])  # to pending ones
     return fresh
 
 

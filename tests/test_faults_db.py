@@ -60,10 +60,16 @@ class WriteFault:
         self.writes = 0
 
     def __call__(self, execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith(WRITES) and self.table in sql:
-            self.writes += 1
-            if self.writes == self.fail_at:
-                raise InjectedFault(f"injected: write #{self.writes} failed: {sql[:60]}")
+        # A write batch (inventory.bulk.Batch) sends several bound statements as one text: each write in it
+        # counts, and a failing one fails after the statements before it ran, as PostgreSQL does.
+        statements = sql.split("; ")
+        for i, statement in enumerate(statements):
+            if statement.lstrip().upper().startswith(WRITES) and self.table in statement:
+                self.writes += 1
+                if self.writes == self.fail_at:
+                    if i:
+                        execute("; ".join(statements[:i]), params, many, context)
+                    raise InjectedFault(f"injected: write #{self.writes} failed: {statement[:60]}")
         return execute(sql, params, many, context)
 
 
