@@ -89,6 +89,27 @@ def stock(product: Product, location: Location, on_hand: int, bin: str = "") -> 
     return item
 
 
+def order_row(channel, customer, external_id: str, **fields):
+    """An unsaved order row with a stored order's required fields (bulk-insert tests build their own rows)."""
+    from datetime import UTC, datetime
+
+    from orders.models import Order
+
+    values = {
+        "placed_at": datetime(2026, 11, 20, 14, 3, tzinfo=UTC),
+        "currency": "USD",
+        "ship_name": "A Buyer",
+        "ship_line1": "1 Main St",
+        "ship_city": "Springfield",
+        "ship_postal_code": "62701",
+        "ship_country": "US",
+        "subtotal": Decimal("9.90"),
+        "total": Decimal("9.90"),
+        "fingerprint": external_id,
+    }
+    return Order(channel=channel, customer=customer, external_id=external_id, **{**values, **fields})
+
+
 def order_payload(external_id: str = "WEB-10023", lines=None, **overrides) -> dict:
     payload = {
         "external_id": external_id,

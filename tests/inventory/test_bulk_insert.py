@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory import bulk
 from orders.models import Customer, Order, OrderEvent, OrderStatus
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +22,11 @@ COMPARED = [
 
 def _orders(channel, customer, prefix: str, n: int) -> list[Order]:
     return [
-        Order(
-            channel=channel,
-            external_id=f"{prefix}-{i}",
-            customer=customer,
+        factories.order_row(
+            channel,
+            customer,
+            f"{prefix}-{i}",
             status=OrderStatus.RECEIVED,  # a choices member: stored as its value
-            placed_at=datetime(2026, 11, 20, 14, 3, tzinfo=UTC),
-            currency="USD",
-            ship_name="A Buyer",
-            ship_line1="1 Main St",
-            ship_city="Springfield",
-            ship_postal_code="62701",
-            ship_country="US",
             subtotal=Decimal("39.80"),
             total=Decimal("39.80"),
             notes="tab\there, new\nline, back\\slash",  # COPY's text format escapes these

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import tempfile
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -14,26 +12,13 @@ from psycopg import pq
 
 from inventory import bulk
 from orders.models import Customer, Order, OrderEvent
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def _order(channel, customer, external_id: str) -> Order:
-    return Order(
-        channel=channel,
-        external_id=external_id,
-        customer=customer,
-        placed_at=datetime(2026, 11, 20, 14, 3, tzinfo=UTC),
-        currency="USD",
-        ship_name="A Buyer",
-        ship_line1="1 Main St",
-        ship_city="Springfield",
-        ship_postal_code="62701",
-        ship_country="US",
-        subtotal=Decimal("9.90"),
-        total=Decimal("9.90"),
-        fingerprint=external_id,
-    )
+    return factories.order_row(channel, customer, external_id)
 
 
 def _event(order: Order, n: int) -> OrderEvent:
