@@ -9,6 +9,7 @@ way) is still there, ``failed`` with its error, to be fixed and replayed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -86,12 +87,25 @@ def _outcome(
 def inbound_record(
     *, inbound: InboundOrder, order: Order | None = None, created: bool = False, errors: list[ErrorItem] = ()
 ) -> InboundOrder:
-    """Write down what became of a staged payload placed elsewhere (the API view parses it itself).
-
-    One UPDATE: the intake path costs two statements more than placing alone. Written out in SQL
-    (every API order records its outcome; the ORM's UPDATE cost more CPU than the statement).
-    """
+    """Write down what became of a staged payload placed elsewhere (the API view parses it itself): one UPDATE."""
     _outcome(inbound, order=order, created=created, errors=list(errors), save=False)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(*_outcome_statement(inbound))
+    return inbound
+
+
+def inbound_imported_statement(inbound: InboundOrder, order: Order) -> tuple[str, list]:
+    """The UPDATE recording ``inbound`` as imported into ``order``, for placing to write with the order
+    (``place_order(also=...)``): the order and its staged payload's outcome commit together. ``inbound``
+    itself is left as it is: should placing roll back, the outcome written after names no order."""
+    imported = copy.copy(inbound)
+    _outcome(imported, order=order, created=True, errors=[], save=False)
+    return _outcome_statement(imported)
+
+
+def _outcome_statement(inbound: InboundOrder) -> tuple[str, list]:
+    """The outcome ``_outcome`` set, as one UPDATE written out (every API order records one; the ORM's
+    UPDATE cost more CPU than the statement)."""
     connection = transaction.get_connection()
     meta, quote = InboundOrder._meta, connection.ops.quote_name
     changes = {"status": inbound.status, "order": inbound.order_id, "errors": inbound.errors, "error": inbound.error}
@@ -102,9 +116,7 @@ def inbound_record(
         f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)}, "
         f"{attempts} = {attempts} + 1 WHERE {quote(meta.pk.column)} = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(value, connection) for f, value in fields.items()] + [inbound.pk])
-    return inbound
+    return sql, [f.get_db_prep_save(value, connection) for f, value in fields.items()] + [inbound.pk]
 
 
 @transaction.atomic

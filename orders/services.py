@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, is_dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
@@ -172,17 +173,21 @@ def _channel_locations(channel) -> list[Location]:
     return list(channel.locations.filter(active=True))
 
 
-def place_order(*, channel, data: OrderInput, actor: str) -> tuple[Order, bool]:
+def place_order(
+    *, channel, data: OrderInput, actor: str, also: Callable[[Order], bulk.Statement] | None = None
+) -> tuple[Order, bool]:
     """Store an order, reserve what stock allows, backorder the rest.
 
     Idempotent on (channel, external_id): the same payload again returns the
     existing order and ``created=False``; other content is ``IdempotencyConflict``.
     Never fails for lack of stock. Costs the same number of queries whatever
-    the number of lines.
+    the number of lines. ``also(order)``: a statement written with a new order,
+    in its transaction and round trip (the intake's record of what became of
+    the payload: the two commit together or not at all).
     """
     fingerprint = data.fingerprint()
     try:
-        return _place_order(channel=channel, data=data, fingerprint=fingerprint, actor=actor)
+        return _place_order(channel=channel, data=data, fingerprint=fingerprint, actor=actor, also=also)
     except IntegrityError:
         # Two requests with the same external_id raced and the other one committed
         # first: answer as a retry would. Any other integrity error is a real bug.
@@ -206,7 +211,9 @@ def _conflict(*, channel, external_id: str) -> IdempotencyConflict:
 
 
 @transaction.atomic
-def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> tuple[Order, bool]:
+def _place_order(
+    *, channel, data: OrderInput, fingerprint: str, actor: str, also: Callable[[Order], bulk.Statement] | None
+) -> tuple[Order, bool]:
     from . import routing  # the routing decision's inputs and record (orders/routing.py)
 
     # Round trips, not statements, cost most here: what placing reads before the stock lock goes in one,
@@ -282,6 +289,8 @@ def _place_order(*, channel, data: OrderInput, fingerprint: str, actor: str) -> 
             at = timezone.now()  # no stamp dates the move: date it after what the checks recorded, as move() would
         final = lifecycle.event(order, to, actor=actor, data=event_data, at=at)
         lifecycle.record_many([placed, routed, final], batch=writes)
+        if also is not None:
+            writes.execute(*also(order))
     _remember_placed(order=order, lines=lines, shipments=shipments, locations=locations)
     return order, True
 

@@ -79,8 +79,25 @@ class OrderIntakeViewSet(OrderViewSet):
     """``/api/v1/orders/``: the orders API, with every pushed payload staged raw before it is parsed.
 
     Behaviour and shapes are the orders API's (``OrderViewSet.create``); this
-    only adds the ``InboundOrder`` row, committed first, and its outcome after.
+    only adds the ``InboundOrder`` row, committed first, and its outcome: a new
+    order's in the order's own transaction, any other after.
     """
+
+    _inbound: InboundOrder | None = None
+    _recorded = False
+
+    def place(self, *, channel, data, actor, also=None):
+        if self._inbound is None:
+            return super().place(channel=channel, data=data, actor=actor, also=also)
+        inbound = self._inbound
+        order, created = super().place(
+            channel=channel,
+            data=data,
+            actor=actor,
+            also=lambda order: intake.inbound_imported_statement(inbound, order),
+        )
+        self._recorded = created
+        return order, created
 
     @place_order_schema
     def create(self, request):
@@ -102,12 +119,15 @@ class OrderIntakeViewSet(OrderViewSet):
             payload=payload,
             source=actor_for(request.user),
         )
+        self._inbound = inbound
         try:
             response = super().create(request)
         except Exception as exc:
-            intake.inbound_record(inbound=inbound, errors=_error_items(exc))
+            if not self._recorded:  # (a new order's outcome, committed with it, stands)
+                intake.inbound_record(inbound=inbound, errors=_error_items(exc))
             raise
-        intake.inbound_record(inbound=inbound, order=Order(pk=response.data["id"]), created=response.status_code == 201)
+        if not self._recorded:  # a replay: its outcome is written now
+            intake.inbound_record(inbound=inbound, order=Order(pk=response.data["id"]), created=False)
         return response
 
     @staticmethod

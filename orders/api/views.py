@@ -96,12 +96,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 raise ValidationError({"channel": [f"No active channel with code {code!r}."]})
         elif code and code != channel.code:
             raise PermissionDenied("A channel key places orders for its own channel only.")
-        order, created = services.place_order(
-            channel=channel, data=data.to_order_input(), actor=services.actor_for(request.user)
-        )
+        order, created = self.place(channel=channel, data=data.to_order_input(), actor=services.actor_for(request.user))
         if not _placed_rows_at_hand(order):  # a replay: read the stored order with what the answer shows
             order = selectors.order_list().get(pk=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def place(self, *, channel, data: services.OrderInput, actor: str, also=None) -> tuple[Order, bool]:
+        """Place the validated order; ``also`` as ``services.place_order`` takes it (the intake view's record)."""
+        return services.place_order(channel=channel, data=data, actor=actor, also=also)
 
     @extend_schema(
         request=OrderCancelInputSerializer,

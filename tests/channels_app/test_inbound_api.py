@@ -1,6 +1,7 @@
 """Every payload pushed to POST /api/v1/orders/ is staged raw first, and can be listed and replayed."""
 
 import pytest
+from django.db import connection
 
 from channels_app.models import InboundOrder
 from orders.models import Order
@@ -23,6 +24,29 @@ def test_pushed_order_is_staged_and_linked_to_the_order(channel_api, tee):
     assert inbound.external_id == "WEB-10023"
     assert inbound.payload == factories.order_payload()
     assert inbound.source == "channel:webstore"
+
+
+class OutcomeRefused(Exception):
+    pass
+
+
+def test_a_new_orders_outcome_is_written_in_the_orders_transaction(channel_api, tee):
+    """Placed and recorded together, or neither: a failing outcome write takes the order back with it."""
+
+    refused = []
+
+    def refuse_the_outcome(execute, sql, params, many, context):
+        if 'UPDATE "channels_app_inboundorder"' in sql and not refused:  # the first: "imported"
+            refused.append(sql)
+            raise OutcomeRefused("the outcome could not be written")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_the_outcome), pytest.raises(OutcomeRefused):
+        channel_api.post("/api/v1/orders/", factories.order_payload(), format="json")
+    assert not Order.objects.exists()
+    (inbound,) = InboundOrder.objects.all()
+    assert (inbound.status, inbound.order_id) == ("failed", None)
+    assert inbound.errors[0]["code"] == "server_error"
 
 
 def test_same_payload_again_is_a_duplicate_and_answers_200(channel_api, tee):
