@@ -80,3 +80,13 @@ def test_a_retry_refused_for_a_retired_sku_keeps_no_customer_its_reads_made(chan
     with pytest.raises(InvalidInput):  # a new order of it is refused, and keeps no customer either
         services.place_order(channel=channel, data=refused, actor="test")
     assert not Customer.objects.filter(email="new@example.com").exists()
+
+
+def test_values_that_look_like_sql_or_placeholders_are_stored_as_sent(channel, warehouse):
+    """The write batch binds each statement before joining them: a value's %, ; or quote is only a value."""
+    factories.stock(factories.ProductFactory(sku="TEE"), warehouse, 10)
+    notes = "100% cotton; %s %(x)s '); DROP TABLE orders_order; --"
+    order = factories.place(channel, "P%s-1%;'", lines=[("TEE", 1)], notes=notes)
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.external_id, stored.notes) == ("P%s-1%;'", notes)
+    assert stored.lines.get().quantity_reserved == 1
