@@ -121,10 +121,17 @@ class Batch:
     in between (a hold check reading the order just placed, a save) sees the rows written; leaving the
     block sends what is left, or drops it when an exception leaves (the transaction rolls back).
     ``then(rows)`` gets a statement's rows once they are back.
+
+    ``commit=True``: for a block that is the last database work of the outermost ``transaction.atomic``
+    (what follows it in the atomic touches no database and cannot fail) the COMMIT goes at the end of the
+    same text, one round trip less; the atomic's own commit then finds nothing to commit and runs the
+    on-commit hooks as always.
+    Inside an outer transaction or savepoint (tests, a caller's atomic) it commits nothing.
     """
 
-    def __init__(self, using: str):
+    def __init__(self, using: str, *, commit: bool = False):
         self.connection = connections[using]
+        self.commit = commit
         self.together = _together(self.connection)
         self._statements: list[tuple[str, Sequence, Callable[[list], None] | None]] = []
         self._last_unkeyed: dict[str, models.Model] = {}  # table -> last row the database keys in this batch
@@ -137,6 +144,8 @@ class Batch:
     def __exit__(self, exc_type, exc, tb) -> None:
         self.connection.execute_wrappers.remove(self._send_first)
         if exc_type is None:
+            if self.commit and self._statements and self.together and _outermost_transaction(self.connection):
+                self._statements.append(("COMMIT", (), None))
             self.send()
         else:
             self._statements.clear()
@@ -256,6 +265,16 @@ class Batch:
                 return None
             pending[field.attname] = parent
         return pending
+
+
+def _outermost_transaction(connection) -> bool:
+    """In the outermost ``atomic`` block, with autocommit turned off by it, and not marked for rollback."""
+    return (
+        len(connection.atomic_blocks) == 1
+        and connection.commit_on_exit
+        and not connection.savepoint_ids
+        and not connection.needs_rollback
+    )
 
 
 def fetch_together(using: str, *statements: Statement | None) -> list[list[tuple] | None]:

@@ -57,6 +57,22 @@ def stock_items_lock_statement(*, product_ids: Iterable[int], location_ids: Iter
     return sql, [*product_ids, *location_ids]
 
 
+def stock_items_lock_where_statement(*, products: bulk.Statement, locations: bulk.Statement) -> bulk.Statement:
+    """``stock_items_lock_statement`` for the products and locations two sub-selects name (each selects
+    ids), so the lock goes in the same round trip as the reads that would have found those ids (placing an
+    order sends it with its products, customer and locations). Read its rows with ``stock_items_locked``."""
+    alias = router.db_for_write(StockItem)
+    connection = connections[alias]
+    meta, quote = StockItem._meta, connection.ops.quote_name
+    product, location = (quote(meta.get_field(name).column) for name in ("product", "location"))
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""  # SQLite: the IMMEDIATE mode serialises
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)} "
+        f"WHERE {product} IN ({products[0]}) AND {location} IN ({locations[0]}) ORDER BY {quote(meta.pk.column)}{lock}"
+    )
+    return sql, [*products[1], *locations[1]]
+
+
 def stock_items_locked(rows: list[tuple] | None, *, locations: Mapping[int, Location]) -> list[StockItem]:
     """The stock rows ``stock_items_lock_statement`` locked, each with its ``location`` from ``locations``."""
     items = bulk.instances(StockItem, rows or [], router.db_for_write(StockItem))

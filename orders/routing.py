@@ -68,6 +68,25 @@ def channel_locations_statement(channel) -> Statement:
     return _channel_locations_sql(router.db_for_read(Location)), [getattr(channel, "pk", channel)]
 
 
+def channel_location_ids_statement(channel) -> Statement:
+    """The ids of the channel's active locations, as a sub-select (the stock lock sent with the reads)."""
+    return _channel_location_ids_sql(router.db_for_read(Location)), [getattr(channel, "pk", channel)]
+
+
+@functools.cache
+def _channel_location_ids_sql(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    meta = Location._meta
+    link = meta.get_field("channels").through._meta
+    to_location = next(f.column for f in link.concrete_fields if f.is_relation and f.related_model is Location)
+    to_channel = next(f.column for f in link.concrete_fields if f.is_relation and f.related_model is not Location)
+    return (
+        f"SELECT m.{quote(to_location)} FROM {quote(link.db_table)} m INNER JOIN {quote(meta.db_table)} l "
+        f"ON l.{quote(meta.pk.column)} = m.{quote(to_location)} "
+        f"WHERE m.{quote(to_channel)} = %s AND l.{quote(meta.get_field('active').column)}"
+    )
+
+
 def channel_locations_read(rows: list[tuple]) -> tuple[list[Location], dict[int, int]]:
     """``channel_locations`` from its statement's rows."""
     locations, kept = [], {}

@@ -207,6 +207,25 @@ def cpu_seconds(server: Gunicorn) -> dict[str, float]:
     return process_cpu_seconds(web=server.proc.pid, worker=server.worker.pid if server.worker else None)
 
 
+def backend_cpu_seconds(database: str) -> float:
+    """CPU seconds so far of the live PostgreSQL backends connected to ``database`` (not the other
+    databases' work on a shared machine; a backend that exited is not counted)."""
+    tick, spent = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = Path(entry.path, "cmdline").read_bytes().split(b"\0")[0].decode()
+            if not title.startswith("postgres:") or f" {database} " not in title:
+                continue
+            raw = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        rest = raw[raw.rindex(")") + 2 :].split()
+        spent += (int(rest[11]) + int(rest[12])) / tick
+    return spent
+
+
 def process_cpu_seconds(*, web: int | None = None, worker: int | None = None) -> dict[str, float]:
     """CPU seconds by kind: the sessions led by ``web`` and ``worker``, and every ``postgres`` process.
 

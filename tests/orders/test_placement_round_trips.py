@@ -1,10 +1,12 @@
-"""On PostgreSQL placing an order costs a pinned number of round trips, whatever its line count: the reads
-before the stock lock in one, the lock with the new rows' keys in one, every write in one (inventory.bulk)."""
+"""On PostgreSQL placing an order costs a pinned number of round trips, whatever its line count: the reads,
+the stock lock and the new rows' keys in one, every write in one, with the COMMIT when placing is the
+outermost transaction (inventory.bulk)."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
 
 from orders import services
 from orders.errors import InvalidInput
@@ -14,12 +16,13 @@ from tests.inventory.test_write_batch import round_trips
 
 pytestmark = pytest.mark.django_db
 
+READS = ["SELECT"] * 5  # products, customer (found or inserted), locations with safety stock, stock locked, keys
+WRITES = ["INSERT", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT"]  # order, lines, reserve, shipment + lines, events
 PLACING = [
     ["SAVEPOINT"],  # the test's transaction around place_order's (BEGIN outside one)
-    ["SELECT", "SELECT", "SELECT"],  # products, customer (found or inserted), locations with safety stock
-    ["SELECT", "SELECT"],  # stock rows locked, keys of the order and its lines
-    ["INSERT", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT"],  # order, lines, reserve, shipment, its lines, events
-    ["RELEASE"],  # (COMMIT outside one)
+    READS,
+    WRITES,
+    ["RELEASE"],  # inside another transaction the writes commit nothing
 ]
 
 
@@ -57,7 +60,7 @@ def test_a_retry_is_answered_from_the_stored_order(channel, warehouse):
     assert (again.pk, created) == (first.pk, False)
     # The batched writes refused whole by the order's unique key (no statement completes), rolled back,
     # then the stored order read.
-    assert trips == [*PLACING[:3], [], ["ROLLBACK"], ["RELEASE"], ["SELECT"]]
+    assert trips == [*PLACING[:2], [], ["ROLLBACK"], ["RELEASE"], ["SELECT"]]
     assert Order.objects.count() == 1
 
 
@@ -90,3 +93,48 @@ def test_values_that_look_like_sql_or_placeholders_are_stored_as_sent(channel, w
     stored = Order.objects.get(pk=order.pk)
     assert (stored.external_id, stored.notes) == ("P%s-1%;'", notes)
     assert stored.lines.get().quantity_reserved == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_placing_as_the_outermost_transaction_commits_with_its_writes(channel, warehouse):
+    """Three round trips in all: BEGIN, the reads with the lock, the writes with the COMMIT. What runs on
+    commit still runs once, after the commit: another connection sees the order then."""
+    stock = factories.stock(factories.ProductFactory(sku="RT-TOP"), warehouse, 5)
+    data = factories.order_input("RT-TOP", [("RT-TOP", 2)], email="top@example.com")
+    seen_elsewhere = []
+
+    def on_commit(order):
+        with psycopg.connect(**connection.get_connection_params()) as other:
+            seen_elsewhere.append(other.execute("SELECT status FROM orders_order WHERE id = %s", [order.pk]).fetchall())
+        return "SELECT 1", ()
+
+    def also(order):
+        transaction.on_commit(lambda: on_commit(order))
+        return "SELECT %s", [order.external_id]
+
+    connection.ensure_connection()
+    with round_trips() as trips:
+        order, created = services.place_order(channel=channel, data=data, actor="test", also=also)
+
+    assert created
+    assert not connection.in_atomic_block
+    assert trips[:3] == [["BEGIN"], READS, [*WRITES, "SELECT", "COMMIT"]]  # then the hooks' own (the outbox)
+    assert seen_elsewhere == [[("received",)]]
+    stock.refresh_from_db()
+    assert stock.reserved == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_commits_nothing(channel, warehouse):
+    """The outermost placement's writes fail (a refused outcome statement): nothing is stored or reserved."""
+    stock = factories.stock(factories.ProductFactory(sku="RT-FAIL"), warehouse, 5)
+    data = factories.order_input("RT-FAIL", [("RT-FAIL", 2)], email="fail@example.com")
+
+    with pytest.raises(DataError):
+        services.place_order(channel=channel, data=data, actor="test", also=lambda order: ("SELECT 1/0", ()))
+
+    stock.refresh_from_db()
+    assert (Order.objects.filter(external_id="RT-FAIL").exists(), stock.reserved) == (False, 0)
+    assert not connection.in_atomic_block

@@ -232,13 +232,14 @@ def test_an_existing_customer_is_reused_by_email_case_insensitively(channel, war
     assert Order.objects.filter(customer__email="ana@example.com").count() == 2
 
 
-# Savepoint in/out (the test's transaction), then on PostgreSQL three round trips (inventory.bulk): the
-# reads (products, customer found or inserted, locations with their safety rules), the stock lock with
-# the new rows' keys, every write (order with its status, lines, stock reserve, shipment, shipment lines,
-# events). Elsewhere each of those statements on its own (the customer: a SELECT and, new here, its INSERT).
+# Savepoint in/out (the test's transaction), then on PostgreSQL two round trips (inventory.bulk): the
+# reads (products, customer found or inserted, locations with their safety rules) with the stock lock and
+# the new rows' keys, then every write (order with its status, lines, stock reserve, shipment, shipment
+# lines, events). Elsewhere each of those statements on its own (the customer: a SELECT and, new here, its
+# INSERT).
 # channels_app.terms costs nothing here (a consumer, a channel without a price list); with lists, one
 # look-up prices all the lines (tests/channels_app/test_terms.py pins 1 line = 20 lines).
-PLACE_ORDER_QUERIES = 5 if connection.vendor == "postgresql" else 13
+PLACE_ORDER_QUERIES = 4 if connection.vendor == "postgresql" else 13
 
 
 def _place_with_lines(channel, warehouse, n: int, tag: str) -> int:
