@@ -5,6 +5,9 @@ parses it, so a payload that fails (bad JSON shape, unknown SKU, a crash half
 way) is still there, ``failed`` with its error, to be fixed and replayed.
 ``inbound_process`` parses and places one staged payload through
 ``orders.services.place_order`` (idempotent on channel and external id).
+A bulk import (``inbound_import(bulk=True)``) stores a batch's new payloads
+with their outcomes in the batch's placing transaction; if that crashes, the
+batch is staged on its own first and placed one by one, as above.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from inventory.bulk import insert_many
+from inventory.bulk import find_each, insert_many, unsaved
 from orders import bulk_placement
 from orders import services as order_services
 from orders.errors import DomainError, ErrorItem, InvalidInput
@@ -47,7 +50,8 @@ def error_text(items: list[ErrorItem]) -> str:
 def _new(*, channel: SalesChannel, way_in: str, fmt: str, payload: Any, source: str) -> InboundOrder:
     if payload is None:
         payload = {"unparsed_body": "null"}  # a JSON null body: kept, as text, like any unparsable body
-    return InboundOrder(
+    return unsaved(
+        InboundOrder,
         channel=channel,
         way_in=way_in,
         format=fmt,
@@ -214,29 +218,23 @@ def inbound_import(
     """Import a stream of payloads in batches: memory holds one batch, whatever the file size.
 
     Each batch is staged in one transaction (one insert), then each payload is
-    placed in its own, or with ``bulk`` the whole batch in one
-    (``orders.bulk_placement``, same answers; should that crash, the batch is
-    placed one by one, so a crash fails one order only). Idempotent: a payload
-    already staged with the same content is not staged again; if it was placed
-    it counts as a duplicate, if it failed it is tried again (its cause may be
-    fixed by now).
+    placed in its own. With ``bulk`` a batch is staged and placed in one
+    transaction (``orders.bulk_placement``, same answers), each new payload
+    stored with its outcome; should that crash, nothing of it is kept and the
+    batch is staged and placed one by one, so a crash fails one order only.
+    Idempotent: a payload already staged with the same content is not staged
+    again; if it was placed it counts as a duplicate, if it failed it is tried
+    again (its cause may be fixed by now).
     """
     result = ImportResult()
     batch: list[Any] = []
 
     def flush():
-        done: dict[int, str] = {}  # the same payload twice in one batch
-        staged = _stage_batch(channel=channel, way_in=way_in, fmt=fmt, payloads=batch, source=source)
-        before = [inbound.status if seen else None for inbound, seen in staged]  # placing changes the rows
-        placed = _place_in_bulk(channel=channel, staged=staged, actor=actor) if bulk else {}
-        for (inbound, _seen), was in zip(staged, before, strict=True):
-            previous = done.get(inbound.pk, was)
-            if previous in (S.IMPORTED, S.DUPLICATE):
-                status = S.DUPLICATE
-            elif inbound.pk in placed:
-                status = done[inbound.pk] = placed.pop(inbound.pk)
-            else:
-                status = done[inbound.pk] = _process_or_fail(inbound, actor)
+        kwargs = {"channel": channel, "way_in": way_in, "fmt": fmt, "payloads": batch, "source": source}
+        statuses = _import_in_bulk(**kwargs, actor=actor) if bulk else None
+        if statuses is None:
+            statuses = _import_one_by_one(**kwargs, actor=actor)
+        for status in statuses:
             result.count(status)
             if on_order:
                 on_order(status)
@@ -251,33 +249,71 @@ def inbound_import(
     return result
 
 
-def _place_in_bulk(*, channel: SalesChannel, staged: list[tuple[InboundOrder, bool]], actor: str) -> dict[int, str]:
-    """Parse and place a staged batch in one transaction, recording each row's outcome; ``{row pk: status}``.
+def _statuses(staged: list[tuple[InboundOrder, bool]], before: list[str | None], outcome) -> list[str]:
+    """Each staged payload's status in the batch, in order: a payload placed before, or earlier in the
+    batch, is a duplicate; ``outcome(row)`` gives the others'."""
+    done: dict[int, str] = {}  # the same payload twice in one batch
+    statuses = []
+    for (inbound, _seen), was in zip(staged, before, strict=True):
+        previous = done.get(id(inbound), was)
+        if previous in (S.IMPORTED, S.DUPLICATE):
+            status = S.DUPLICATE
+        else:
+            status = done[id(inbound)] = outcome(inbound)
+        statuses.append(status)
+    return statuses
 
-    Rows placed before are left to the caller. If placing crashes, nothing of
-    the batch is kept and ``{}`` tells the caller to place it one by one.
+
+def _import_one_by_one(
+    *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str, actor: str
+) -> list[str]:
+    """Stage the batch (committed), then place each payload in its own transaction."""
+    staged = _stage_batch(channel=channel, way_in=way_in, fmt=fmt, payloads=payloads, source=source)
+    before = [inbound.status if seen else None for inbound, seen in staged]  # placing changes the rows
+    return _statuses(staged, before, lambda inbound: _process_or_fail(inbound, actor))
+
+
+def _import_in_bulk(
+    *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str, actor: str
+) -> list[str] | None:
+    """Stage, parse and place a batch in one transaction; each payload's status, in order.
+
+    A new payload is stored with its outcome (one insert, no update after); one staged before that
+    failed is tried again and its row updated. If anything crashes, nothing of the batch is kept
+    and ``None`` tells the caller to stage it and place it one by one.
     """
-    todo: dict[int, InboundOrder] = {}
-    for inbound, seen in staged:
-        if not (seen and inbound.status in (S.IMPORTED, S.DUPLICATE)):
-            todo.setdefault(inbound.pk, inbound)
+    try:
+        with transaction.atomic():
+            staged = _stage_rows(channel=channel, way_in=way_in, fmt=fmt, payloads=payloads, source=source, store=False)
+            before = [inbound.status if seen else None for inbound, seen in staged]
+            todo: dict[int, InboundOrder] = {}
+            for inbound, seen in staged:
+                if not (seen and inbound.status in (S.IMPORTED, S.DUPLICATE)):
+                    todo.setdefault(id(inbound), inbound)
+            _place_in_bulk(channel=channel, rows=list(todo.values()), actor=actor)
+            fresh = [inbound for inbound in todo.values() if inbound.pk is None]
+            insert_many(InboundOrder, fresh)  # with their outcomes
+            again = {id(inbound) for inbound in fresh}
+            _record_outcomes([inbound for inbound in todo.values() if id(inbound) not in again])
+    except Exception:
+        log.exception("import: placing a batch of %s in one transaction crashed; placing it one by one", len(payloads))
+        return None
+    return _statuses(staged, before, lambda inbound: inbound.status)
+
+
+def _place_in_bulk(*, channel: SalesChannel, rows: list[InboundOrder], actor: str) -> None:
+    """Parse and place these payloads in one chunk (``orders.bulk_placement``); each row's outcome is set,
+    not saved."""
     parsed: list[tuple[InboundOrder, Any]] = []
-    for inbound in todo.values():
+    for inbound in rows:
         try:
             parsed.append((inbound, parsers.parse(inbound.format, inbound.payload)))
         except DomainError as exc:
             _outcome(inbound, order=None, created=False, errors=_errors_of(inbound, exc), save=False)
-    try:
-        with transaction.atomic():
-            placements = bulk_placement.place_orders(channel=channel, batch=[d for _, d in parsed], actor=actor)
-            for (inbound, _), placement in zip(parsed, placements, strict=True):
-                errors = _errors_of(inbound, placement.error) if placement.error else []
-                _outcome(inbound, order=placement.order, created=placement.created, errors=errors, save=False)
-            _record_outcomes(list(todo.values()))
-    except Exception:
-        log.exception("import: placing a batch of %s in one transaction crashed; placing it one by one", len(todo))
-        return {}
-    return {pk: inbound.status for pk, inbound in todo.items()}
+    placements = bulk_placement.place_orders(channel=channel, batch=[d for _, d in parsed], actor=actor)
+    for (inbound, _), placement in zip(parsed, placements, strict=True):
+        errors = _errors_of(inbound, placement.error) if placement.error else []
+        _outcome(inbound, order=placement.order, created=placement.created, errors=errors, save=False)
 
 
 def _record_outcomes(rows: list[InboundOrder]) -> None:
@@ -321,11 +357,28 @@ def _stage_batch(
     *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str
 ) -> list[tuple[InboundOrder, bool]]:
     """Stage a batch in one transaction; return each payload's row and whether it was staged before."""
+    return _stage_rows(channel=channel, way_in=way_in, fmt=fmt, payloads=payloads, source=source)
+
+
+def _staged_before(channel: SalesChannel, fresh: list[InboundOrder]) -> list[InboundOrder]:
+    """The rows staged before with one of these digests, oldest first: looked up by external id (the same
+    payload has the same one), which is indexed, one id at a time (``find_each``); the digest is not."""
+    return find_each(
+        InboundOrder,
+        field="external_id",
+        values=[f.external_id for f in fresh],
+        among={"digest": [f.digest for f in fresh]},
+        channel=channel,
+    )
+
+
+def _stage_rows(
+    *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str, store: bool = True
+) -> list[tuple[InboundOrder, bool]]:
+    """Each payload's row and whether it was staged before; the new rows inserted, or with ``store=False``
+    left unsaved (the bulk import inserts them with their outcome)."""
     fresh = [_new(channel=channel, way_in=way_in, fmt=fmt, payload=p, source=source) for p in payloads]
-    known = {
-        row.digest: row
-        for row in InboundOrder.objects.filter(channel=channel, digest__in={f.digest for f in fresh}).order_by("id")
-    }
+    known = {row.digest: row for row in _staged_before(channel, fresh)}
     to_create = []
     staged: list[tuple[InboundOrder, bool]] = []
     for row in fresh:
@@ -335,5 +388,6 @@ def _stage_batch(
             known[row.digest] = row
             to_create.append(row)
             staged.append((row, False))
-    insert_many(InboundOrder, to_create)
+    if store:
+        insert_many(InboundOrder, to_create)
     return staged

@@ -16,9 +16,12 @@ raise (validation, ``idempotency_conflict``), while the rest of the chunk is
 placed. The builders, validation and outcome rules are ``orders.services``'s
 own, so both paths cannot drift apart.
 
-One difference: registered hold checks (``orders.placement``) run after the
-whole chunk's orders and lines are stored, so a check that counts *other*
-orders sees the chunk's later orders too (as ``placed``).
+As ``place_order`` does, an order is stored with the status it moves to
+(received, backordered, on hold for payment, cancelled); only one a hold check
+holds is updated after. One difference: registered hold checks
+(``orders.placement``) run after the whole chunk's orders and lines are
+stored, so a check that counts *other* orders sees the chunk's later orders
+too (with the status they move to unless a check holds them).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from django.utils import timezone
 
 from inventory import locks as stock_locks
 from inventory import services as stock_services
-from inventory.bulk import insert_many
+from inventory.bulk import find_each, insert_many
 from inventory.models import Product, StockItem
 
 from . import backorder_policy, lifecycle, routing, services, sourcing
@@ -91,7 +94,8 @@ def _place_chunk(*, channel, batch: list[services.OrderInput], actor: str) -> li
     skus = {line.sku for data in batch for line in data.lines}
     products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
     placed_before = {
-        o.external_id: o for o in Order.objects.filter(channel=channel, external_id__in={d.external_id for d in batch})
+        o.external_id: o
+        for o in find_each(Order, field="external_id", values=[d.external_id for d in batch], channel=channel)
     }
 
     todo: list[int] = []
@@ -200,7 +204,13 @@ def _plan_and_build(
 
 
 def _store(*, fresh: list[_Fresh], actor: str, now) -> None:
-    """The chunk's inserts and updates: one statement per table (plus one UPDATE per outcome status)."""
+    """The chunk's inserts and updates: one statement per table, plus one UPDATE per set of orders a hold
+    check held (orders go in with the status they move to, as ``place_order`` stores them)."""
+    at = timezone.now()  # the moves' time (their received_at) and the routings'
+    outcomes = []
+    for f in fresh:
+        to, data = services._outcome_unchecked(lines=f.lines, route=f.route, awaiting_payment=f.awaiting_payment)
+        outcomes.append((to, data, services._move_new(f.order, to, at=at)))
     insert_many(Order, [f.order for f in fresh])
     insert_many(OrderLine, [line for f in fresh for line in f.lines])
 
@@ -224,14 +234,29 @@ def _store(*, fresh: list[_Fresh], actor: str, now) -> None:
         events.append(
             lifecycle.event(f.order, "placed", actor=actor, at=now, data={"external_id": f.order.external_id})
         )
-        events.append(routing.routing_record(order=f.order, lines=f.lines, route=f.route, actor=actor, save=False))
-    moves = []
-    for f in fresh:  # hold checks see the order and its lines stored, as in place_order
-        to, data = services._placement_outcome(
-            order=f.order, lines=f.lines, route=f.route, awaiting_payment=f.awaiting_payment
+        events.append(
+            routing.routing_record(order=f.order, lines=f.lines, route=f.route, actor=actor, save=False, at=at)
         )
-        moves.append((f.order, to, data))
-    events += lifecycle.move_many(moves, actor=actor, at=timezone.now())  # after the routing, as in place_order
+    finals: list[tuple[Order, str, dict | None, object]] = []
+    held: dict[tuple, list[int]] = {}
+    for f, (to, data, as_placed) in zip(fresh, outcomes, strict=True):  # the checks see the order stored
+        checked = services._outcome_checked(
+            order=f.order, lines=f.lines, unchecked=(to, data), awaiting_payment=f.awaiting_payment
+        )
+        when = at if services._STAMPS.intersection(as_placed) else None
+        if checked[0] != to:  # a check holds it: undo the move made before the insert, make this one
+            to, data = checked
+            when = timezone.now()
+            for name, value in as_placed.items():
+                setattr(f.order, name, value)
+            f.order.hold_reason = data["reason"]
+            changed = {*as_placed, *services._move_new(f.order, to, at=when)}
+            held.setdefault(tuple((name, getattr(f.order, name)) for name in sorted(changed)), []).append(f.order.pk)
+        finals.append((f.order, to, data, when))
+    for changes, ids in held.items():
+        Order.objects.filter(pk__in=ids).update(**dict(changes))
+    undated = timezone.now()  # a move no stamp dates comes after what the checks recorded, as in place_order
+    events += [lifecycle.event(o, to, actor=actor, data=data, at=when or undated) for o, to, data, when in finals]
     _record_events(events)
 
 

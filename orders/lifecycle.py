@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
 from django.utils import timezone
 
-from inventory.bulk import Batch, insert_many
+from inventory.bulk import Batch, insert_many, unsaved
 
+from . import outbox
 from .errors import InvalidTransition
 from .models import Order, OrderEvent
 from .models import OrderStatus as S
@@ -71,20 +71,6 @@ def move(
     return event(order, event_type or to, actor=actor, data=data, at=at)
 
 
-def move_many(moves: list[tuple[Order, str, dict[str, Any] | None]], *, actor: str, at) -> list[OrderEvent]:
-    """``move`` for a batch of orders (bulk imports): one UPDATE per set of orders that change the same
-    fields to the same values, whatever the batch size; the events are returned unsaved."""
-    groups: dict[tuple, list[int]] = {}
-    events = []
-    for order, to, data in moves:
-        fields = _step(order, to, at=at)
-        groups.setdefault(tuple((f, getattr(order, f)) for f in fields), []).append(order.pk)
-        events.append(event(order, to, actor=actor, data=data, at=at))
-    for changes, ids in groups.items():
-        Order.objects.filter(pk__in=ids).update(**dict(changes))
-    return events
-
-
 def _step(order: Order, to: str, *, at) -> list[str]:
     """Check the move and make it on the instance; the fields it changed."""
     if to not in TRANSITIONS[order.status]:
@@ -108,7 +94,7 @@ def _step(order: Order, to: str, *, at) -> list[str]:
 
 def event(order: Order, event_type: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
     """An unsaved event of ``order`` (write it with ``record_many``)."""
-    return OrderEvent(order=order, type=event_type, at=at or timezone.now(), actor=actor, data=data or {})
+    return unsaved(OrderEvent, order=order, type=event_type, at=at or timezone.now(), actor=actor, data=data or {})
 
 
 def record(order: Order, event_type: str, *, actor: str, data: dict[str, Any] | None = None, at=None) -> OrderEvent:
@@ -117,10 +103,11 @@ def record(order: Order, event_type: str, *, actor: str, data: dict[str, Any] | 
 
 
 def record_many(events: list[OrderEvent], *, batch: Batch | None = None) -> list[OrderEvent]:
-    """Write events in one INSERT, in order; each is announced as saved (the outbox queues it on commit).
+    """Write events in one INSERT, in order; the outbox queues them together on commit (one callback).
 
-    With ``batch``, the INSERT goes with the batch's other statements, and the events are announced once
-    it is sent (when they have their keys).
+    With ``batch``, the INSERT goes with the batch's other statements, and the events are handed to the
+    outbox once it is sent (when they have their keys). A single event is saved, and announced by its
+    ``post_save`` (``orders.floor_wiring``), as any other save of an event.
     """
     if batch is None and len(events) == 1:
         events[0].save()  # post_save is sent by save()
@@ -132,6 +119,5 @@ def record_many(events: list[OrderEvent], *, batch: Batch | None = None) -> list
 
 
 def _announced(events):
-    for ev in events:
-        post_save.send(sender=OrderEvent, instance=ev, created=True, update_fields=None, raw=False, using=ev._state.db)
+    outbox.enqueue_many_on_commit(events)  # what each event's post_save would do, for all of them at once
     return events

@@ -198,10 +198,12 @@ class _Batch:
         self.committed: list[int] = []
         self.done = False
 
-    def callback(self, event_id: int) -> Callable[[], None]:
+    def callback(self, *event_ids: int) -> Callable[[], None]:
+        """The on-commit callback of events written together (one, or a bulk insert's)."""
+
         def committed() -> None:
-            self.committed.append(event_id)
-            if not self.done and event_id == self.event_ids[-1]:
+            self.committed.extend(event_ids)
+            if not self.done and event_ids[-1] == self.event_ids[-1]:
                 self.done = True
                 _send_later(list(self.committed))
 
@@ -210,14 +212,26 @@ class _Batch:
 
 def enqueue_on_commit(event: OrderEvent) -> None:
     """After commit, hand the event to a task (never to the request that wrote it): one task per commit."""
-    if not wants(event.type):
-        return
+    if wants(event.type):
+        _enqueue([event.pk])
+
+
+def enqueue_many_on_commit(events: list[OrderEvent]) -> None:
+    """``enqueue_on_commit`` for events inserted together: one on-commit callback for all of them
+    (an import's chunk writes thousands; a callback each cost more than the rest of announcing them)."""
+    wanted = {event_type: wants(event_type) for event_type in {e.type for e in events}}
+    ids = [e.pk for e in events if wanted[e.type]]
+    if ids:
+        _enqueue(ids)
+
+
+def _enqueue(event_ids: list[int]) -> None:
     connection = connections[router.db_for_write(OrderEvent)]
     batch = getattr(connection, "_outbox_batch", None)
     if batch is None or batch.done or not connection.run_on_commit:  # nothing pending: a new transaction
         batch = connection._outbox_batch = _Batch()
-    batch.event_ids.append(event.pk)
-    transaction.on_commit(batch.callback(event.pk), using=connection.alias)
+    batch.event_ids.extend(event_ids)
+    transaction.on_commit(batch.callback(*event_ids), using=connection.alias)
 
 
 def dispatch(*, event_id: int) -> bool:

@@ -427,7 +427,8 @@ def _order_row(
     """The order as placed (status ``placed``), unsaved."""
     subtotal = sum((p * line.quantity for p, line in zip(prices, data.lines, strict=True)), Decimal("0.00"))
     address = data.shipping_address
-    return Order(
+    return bulk.unsaved(
+        Order,
         channel=channel,
         external_id=data.external_id,
         customer=customer,
@@ -456,7 +457,8 @@ def _line_rows(
 ) -> list[OrderLine]:
     """The order's lines with what the route reserved and backordered, unsaved."""
     return [
-        OrderLine(
+        bulk.unsaved(
+            OrderLine,
             order=order,
             product=products[line.sku],
             sku=line.sku,
@@ -569,11 +571,12 @@ def _shipment_rows(
     kinds = {a.stock_item.location_id: a.stock_item.location.kind for a in allocations}
     for location_id, kind in kinds.items():
         if location_id not in by_location:
-            shipment = Shipment(order=order, location_id=location_id, fulfillment=kind)
+            shipment = bulk.unsaved(Shipment, order=order, location_id=location_id, fulfillment=kind)
             by_location[location_id] = shipment
             fresh.append(shipment)
     shipment_lines = [
-        ShipmentLine(
+        bulk.unsaved(
+            ShipmentLine,
             shipment=by_location[a.stock_item.location_id],
             order_line=lines[a.key],
             stock_item=a.stock_item,

@@ -81,6 +81,35 @@ def test_a_bad_order_in_a_batch_is_kept_failed_and_the_rest_placed(tmp_path, cha
     assert InboundOrder.objects.get(external_id="G-2").attempts == 2
 
 
+def test_a_batch_stores_each_payload_once_with_its_outcome_and_a_replay_updates_what_failed(
+    tmp_path, channel, catalogue
+):
+    rows = (
+        csv_rows("R-1", ("BULK-A", 1, "5.00"))
+        + csv_rows("R-2", ("LATER", 1, "5.00"))  # no such product yet
+        + csv_rows("R-3", ("BULK-B", 1, "5.00"))
+        + csv_rows("R-1", ("BULK-A", 1, "5.00"))  # the same payload again, not next to it
+    )
+    path = write_csv(tmp_path / "r.csv", rows)
+
+    assert run(path) == (1, "imported 2, duplicates 1, failed 1")
+    # The second R-1 is a payload of its own (it names its line in the file), placed as a duplicate.
+    first, second = InboundOrder.objects.filter(external_id="R-1").order_by("id")
+    assert (first.status, second.status) == ("imported", "duplicate")
+    assert first.order_id == second.order_id == Order.objects.get(external_id="R-1").pk
+    assert (first.attempts, second.attempts) == (1, 1)
+    staged = {i.external_id: i for i in InboundOrder.objects.order_by("id")}
+    assert (staged["R-2"].status, staged["R-2"].order_id, staged["R-2"].attempts) == ("failed", None, 1)
+    assert "LATER" in staged["R-2"].error
+
+    factories.stock(factories.ProductFactory(sku="LATER"), Order.objects.first().shipments.first().location, 5)
+    assert run(path) == (0, "imported 1, duplicates 3, failed 0")  # the cause fixed: the failed one goes in
+    again = InboundOrder.objects.get(pk=staged["R-2"].pk)
+    assert (again.status, again.order.external_id, again.attempts, again.error) == ("imported", "R-2", 2, "")
+    assert InboundOrder.objects.count() == 4  # nothing staged twice
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["R-1", "R-2", "R-3"]
+
+
 def _peak_bytes(tmp_path, count: int) -> int:
     path = tmp_path / f"m{count}.csv"
     write_orders_csv(path, count=count, skus=SKUS, prefix=f"M{count}")

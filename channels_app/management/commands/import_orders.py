@@ -7,7 +7,9 @@ channel unknown (one line on stderr, no traceback).
 
 from __future__ import annotations
 
+import gc
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -42,7 +44,11 @@ class Command(BaseCommand):
             raw, size, name = path.open("rb"), path.stat().st_size, path.name
 
         show = not no_progress and sys.stderr.isatty()
-        with raw, tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr, desc=name) as bar:
+        with (
+            raw,
+            _gc_frozen(),
+            tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr, desc=name) as bar,
+        ):
             reader = CountingReader(raw, on_read=bar.update)
             so_far = ImportResult()
             try:
@@ -68,3 +74,15 @@ class Command(BaseCommand):
                 "or GET /api/v1/inbound-orders/?status=failed, fix the cause and replay.",
                 returncode=1,
             )
+
+
+@contextmanager
+def _gc_frozen():
+    """Leave what was loaded before the import (Django, the apps: hundreds of thousands of objects) out
+    of the garbage collector's rounds while it runs: every batch allocates tens of thousands of rows,
+    and the full collections they set off spent about a sixth of the import's CPU scanning those."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

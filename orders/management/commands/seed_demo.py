@@ -294,7 +294,10 @@ def history_told():
     and the outbox sweep never sends them either.
     """
     told: list[int] = []
-    with mock.patch.object(outbox, "enqueue_on_commit", lambda event: told.append(event.pk)):
+    with (
+        mock.patch.object(outbox, "enqueue_on_commit", lambda event: told.append(event.pk)),
+        mock.patch.object(outbox, "enqueue_many_on_commit", lambda events: told.extend(e.pk for e in events)),
+    ):
         yield told
 
 
