@@ -245,12 +245,7 @@ def _store(*, fresh: list[_Fresh], actor: str, now) -> None:
         )
         when = at if services._STAMPS.intersection(as_placed) else None
         if checked[0] != to:  # a check holds it: undo the move made before the insert, make this one
-            to, data = checked
-            when = timezone.now()
-            for name, value in as_placed.items():
-                setattr(f.order, name, value)
-            f.order.hold_reason = data["reason"]
-            changed = {*as_placed, *services._move_new(f.order, to, at=when)}
+            (to, data), (when, changed) = checked, services._hold_instead(f.order, as_placed=as_placed, held=checked)
             held.setdefault(tuple((name, getattr(f.order, name)) for name in sorted(changed)), []).append(f.order.pk)
         finals.append((f.order, to, data, when))
     for changes, ids in held.items():

@@ -276,12 +276,8 @@ def _place_order(
 
         held = _outcome_checked(order=order, lines=lines, unchecked=(to, event_data), awaiting_payment=awaiting_payment)
         if held[0] != to:  # a check holds it: undo the move made before the insert, make this one
-            to, event_data = held
-            at = timezone.now()
-            for name, value in as_placed.items():
-                setattr(order, name, value)
-            order.hold_reason = event_data["reason"]
-            order.save(update_fields={*as_placed, *_move_new(order, to, at=at)})
+            (to, event_data), (at, changed) = held, _hold_instead(order, as_placed=as_placed, held=held)
+            order.save(update_fields=changed)
         elif not _STAMPS.intersection(as_placed):
             at = timezone.now()  # no stamp dates the move: date it after what the checks recorded, as move() would
         final = lifecycle.event(order, to, actor=actor, data=event_data, at=at)
@@ -317,6 +313,17 @@ def _stock_lock_statement(skus: list[str], *, locations: bulk.Statement) -> bulk
         skus,
     )
     return stock_locks.stock_items_lock_where_statement(products=products, locations=locations)
+
+
+def _hold_instead(order: Order, *, as_placed: dict[str, Any], held: tuple[str, dict]) -> tuple[datetime, set[str]]:
+    """A hold check holds an order inserted with the move it was to make (``_move_new``): undo that move and
+    make the hold's, on the instance; the move's time and the fields to write."""
+    to, data = held
+    at = timezone.now()
+    for name, value in as_placed.items():
+        setattr(order, name, value)
+    order.hold_reason = data["reason"]
+    return at, {*as_placed, *_move_new(order, to, at=at)}
 
 
 def _move_new(order: Order, to: str, *, at: datetime) -> dict[str, Any]:
