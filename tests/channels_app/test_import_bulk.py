@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from channels_app.models import InboundOrder
+from orders import bulk_placement
 from orders.models import Order, OrderEvent, Shipment
 from tests import factories
 from tests.benchmarks.bench_import import write_orders_csv
@@ -108,6 +109,34 @@ def test_a_batch_stores_each_payload_once_with_its_outcome_and_a_replay_updates_
     assert (again.status, again.order.external_id, again.attempts, again.error) == ("imported", "R-2", 2, "")
     assert InboundOrder.objects.count() == 4  # nothing staged twice
     assert sorted(Order.objects.values_list("external_id", flat=True)) == ["R-1", "R-2", "R-3"]
+
+
+def test_a_batch_whose_placing_crashes_is_staged_first_and_placed_one_by_one(tmp_path, channel, catalogue, monkeypatch):
+    """The batch's one transaction crashes (a bug, say) after writing: nothing of it stays, then every payload is
+    staged on its own commit and placed alone, so only what really fails is failed."""
+    real = bulk_placement.place_orders
+    crashes = []
+
+    def crash_after_writing(**kwargs):
+        real(**kwargs)  # its orders are written, then lost with the transaction
+        crashes.append(len(kwargs["batch"]))
+        raise RuntimeError("placing crashed")
+
+    monkeypatch.setattr(bulk_placement, "place_orders", crash_after_writing)
+    rows = (
+        csv_rows("K-1", ("BULK-A", 1, "5.00"))
+        + csv_rows("K-2", ("NO-SUCH-SKU", 1, "5.00"))
+        + csv_rows("K-3", ("BULK-B", 2, "5.00"))
+    )
+    path = write_csv(tmp_path / "k.csv", rows)
+
+    assert run(path) == (1, "imported 2, duplicates 0, failed 1")
+    assert crashes == [3]
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["K-1", "K-3"]
+    staged = dict(InboundOrder.objects.values_list("external_id", "status"))
+    assert staged == {"K-1": "imported", "K-2": "failed", "K-3": "imported"}
+    assert InboundOrder.objects.count() == 3  # each payload once: the crashed batch left no rows
+    assert OrderEvent.objects.filter(order__external_id="K-1").count() == 3
 
 
 def _peak_bytes(tmp_path, count: int) -> int:
