@@ -14,8 +14,9 @@ model and row count and its values prepared as for COPY: an order's 1-3 lines,
 shipments or events cost about half the CPU ``bulk_create`` spends composing them.
 
 Placing one order is a handful of small statements, and each round trip to the
-database cost more (here and in PostgreSQL) than the statement itself. ``Batch``
-sends several in one round trip (``fetch_together`` for reads): the same inserts,
+database cost more (here and in PostgreSQL) than the statement itself, and parsing
+and planning each cost PostgreSQL more than running it. ``Batch`` sends several in
+one round trip, prepared (``fetch_together`` for reads): the same inserts,
 keyed by ``keys_statement`` drawn in a round trip that happens anyway.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -176,9 +178,9 @@ Statement = tuple[str, Sequence]
 
 
 class Batch:
-    """Statements for one round trip: on PostgreSQL joined by ``;`` in one execute (Django's psycopg
-    cursor binds parameters client-side, so they go as one simple query and each statement's result
-    follows the last: ``nextset()``); elsewhere each runs as it comes, as before.
+    """Statements for one round trip: on PostgreSQL sent in one pipeline (each bound server-side, the small
+    ones sent often prepared once per connection; one Sync, so one round trip); elsewhere each runs as it comes.
+    Execute wrappers and the query log see the batch as one query, its statements joined by ``"; "``.
 
     While open (``with``), any other statement run on the connection sends the batch first, so what runs
     in between (a hold check reading the order just placed, a save) sees the rows written; leaving the
@@ -233,24 +235,45 @@ class Batch:
         self._last_unkeyed.clear()
         if not statements:
             return
-        from psycopg import pq  # only PostgreSQL sends statements together
-
-        results = []
+        results: list[list] = []
         self._sending = True
         try:
-            with self.connection.cursor() as cursor:
-                # Each statement bound on its own (psycopg keeps the parsed text of small statements,
-                # not of one joined text of several kilobytes), then sent as one text without parameters.
-                cursor.execute("; ".join(cursor.mogrify(sql, params or None) for sql, params, _ in statements))
-                for i in range(len(statements)):
-                    if i:
-                        cursor.nextset()
-                    results.append(cursor.fetchall() if cursor.pgresult.status == pq.ExecStatus.TUPLES_OK else [])
+            with self.connection.cursor() as cursor:  # connected, health-checked, its errors Django's
+                text = "; ".join(sql for sql, _, _ in statements)
+                execute = functools.partial(self._pipeline, statements, text, results)
+                for wrapper in reversed(self.connection.execute_wrappers):  # as Django runs them
+                    execute = functools.partial(wrapper, execute)
+                start, context = time.monotonic(), {"connection": self.connection, "cursor": cursor}
+                execute(text, [params for _, params, _ in statements], False, context)
+                if self.connection.queries_logged:
+                    self.connection.queries_log.append({"sql": text, "time": f"{time.monotonic() - start:.3f}"})
         finally:
             self._sending = False
-        for (_, _, then), rows in zip(statements, results, strict=True):
+        for (_, _, then), rows in zip(statements, results, strict=False):
             if then is not None:
                 then(rows)
+
+    def _pipeline(self, statements, text: str, results: list, sql: str, params, many, context) -> None:
+        """Send the statements in one pipeline (one Sync: one round trip, the BEGIN psycopg adds included),
+        each bound server-side; one sent often is prepared (the ``prepare_threshold`` of the settings):
+        PostgreSQL parses and plans it once per connection, which cost it more than running it.
+        An execute wrapper may pass on the batch's first statements only (a fault injected after them)."""
+        from psycopg import Cursor, pq  # only PostgreSQL sends statements together
+
+        count = len(statements)
+        if sql != text:
+            count = next((k for k in range(count) if "; ".join(s for s, _, _ in statements[:k]) == sql), -1)
+            if count < 0:
+                raise ValueError("An execute wrapper may pass on a batch's first statements, nothing else.")
+        raw = self.connection.connection
+        cursors = []
+        with self.connection.wrap_database_errors, raw.pipeline():
+            for statement, statement_params, _ in statements[:count]:
+                cursor = Cursor(raw)  # binds server-side, whatever the connection's cursor factory
+                cursor.execute(statement, statement_params or None, prepare=False if statement == "COMMIT" else None)
+                cursors.append(cursor)
+        for cursor in cursors:
+            results.append(cursor.fetchall() if cursor.pgresult.status == pq.ExecStatus.TUPLES_OK else [])
 
     def insert(self, model: type[M], objs: Sequence[M], then: Callable[[Sequence[M]], None] | None = None):
         """``insert_many(model, objs)`` in the batch; ``then(objs)`` once they have their keys.
@@ -450,9 +473,8 @@ def _columns(model: type[models.Model]) -> tuple[list[str], list]:
 
 
 def _together(connection) -> bool:
-    """Whether statements can go together: PostgreSQL, its parameters bound client-side (Django's default)."""
-    options = connection.settings_dict.get("OPTIONS", {})
-    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+    """Whether statements can go together: on PostgreSQL, in a pipeline (psycopg 3, libpq 14 or later)."""
+    return connection.vendor == "postgresql"
 
 
 @functools.cache
