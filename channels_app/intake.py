@@ -1,8 +1,11 @@
-"""Every way an order comes in: stage the raw payload first, then parse and place it.
+"""Every way an order comes in: the raw payload is kept, whatever becomes of it.
 
 ``inbound_stage`` commits the payload in its own transaction before anything
 parses it, so a payload that fails (bad JSON shape, unknown SKU, a crash half
 way) is still there, ``failed`` with its error, to be fixed and replayed.
+An API push is kept by the caller until it is answered: its payload is stored
+with the order it becomes, in the order's transaction (``inbound_imported``),
+or else on its own with its error or the order it repeats (``inbound_kept``).
 ``inbound_process`` parses and places one staged payload through
 ``orders.services.place_order`` (idempotent on channel and external id).
 A bulk import (``inbound_import(bulk=True)``) stores a batch's new payloads
@@ -24,7 +27,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from inventory.bulk import find_each, insert_many, unsaved
+from inventory.bulk import Batch, find_each, insert_many, unsaved
 from orders import bulk_placement
 from orders import services as order_services
 from orders.errors import DomainError, ErrorItem, InvalidInput
@@ -91,25 +94,41 @@ def _outcome(
 def inbound_record(
     *, inbound: InboundOrder, order: Order | None = None, created: bool = False, errors: list[ErrorItem] = ()
 ) -> InboundOrder:
-    """Write down what became of a staged payload placed elsewhere (the API view parses it itself): one UPDATE."""
+    """Write down what became of a staged payload placed elsewhere: one UPDATE."""
     _outcome(inbound, order=order, created=created, errors=list(errors), save=False)
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(*_outcome_statement(inbound))
     return inbound
 
 
-def inbound_imported_statement(inbound: InboundOrder, order: Order) -> tuple[str, list]:
-    """The UPDATE recording ``inbound`` as imported into ``order``, for placing to write with the order
-    (``place_order(also=...)``): the order and its staged payload's outcome commit together. ``inbound``
-    itself is left as it is: should placing roll back, the outcome written after names no order."""
+def inbound_new(*, channel: SalesChannel, way_in: str, fmt: str, payload: Any, source: str = "") -> InboundOrder:
+    """A payload exactly as it came, unsaved: the API stores it with the order it becomes
+    (``inbound_imported``), or with what else became of it (``inbound_kept``)."""
+    return _new(channel=channel, way_in=way_in, fmt=fmt, payload=payload, source=source)
+
+
+def inbound_imported(inbound: InboundOrder, order: Order, writes: Batch) -> None:
+    """Store ``inbound`` as imported into ``order`` in placing's batch (``place_order(also=...)``): the payload
+    and its order commit together, one INSERT and no round trip of its own. ``inbound`` itself stays
+    unsaved: should placing fail, ``inbound_kept`` stores it with the error."""
     imported = copy.copy(inbound)
     _outcome(imported, order=order, created=True, errors=[], save=False)
-    return _outcome_statement(imported)
+    writes.insert(InboundOrder, [imported])
+
+
+def inbound_kept(
+    *, inbound: InboundOrder, order: Order | None = None, created: bool = False, errors: list[ErrorItem] = ()
+) -> InboundOrder:
+    """Store a payload that did not become a new order (a retry of one, a refusal, a crash) with what became
+    of it: one INSERT, committed on its own."""
+    _outcome(inbound, order=order, created=created, errors=list(errors), save=False)
+    inbound.save(force_insert=True)
+    return inbound
 
 
 def _outcome_statement(inbound: InboundOrder) -> tuple[str, list]:
-    """The outcome ``_outcome`` set, as one UPDATE written out (every API order records one; the ORM's
-    UPDATE cost more CPU than the statement)."""
+    """The outcome ``_outcome`` set, as one UPDATE written out (the ORM's UPDATE cost more CPU than the
+    statement)."""
     connection = transaction.get_connection()
     meta, quote = InboundOrder._meta, connection.ops.quote_name
     changes = {"status": inbound.status, "order": inbound.order_id, "errors": inbound.errors, "error": inbound.error}

@@ -174,16 +174,16 @@ def _channel_locations(channel) -> list[Location]:
 
 
 def place_order(
-    *, channel, data: OrderInput, actor: str, also: Callable[[Order], bulk.Statement] | None = None
+    *, channel, data: OrderInput, actor: str, also: Callable[[Order, bulk.Batch], None] | None = None
 ) -> tuple[Order, bool]:
     """Store an order, reserve what stock allows, backorder the rest.
 
     Idempotent on (channel, external_id): the same payload again returns the
     existing order and ``created=False``; other content is ``IdempotencyConflict``.
     Never fails for lack of stock. Costs the same number of queries whatever
-    the number of lines. ``also(order)``: a statement written with a new order,
-    in its transaction and round trip (the intake's record of what became of
-    the payload: the two commit together or not at all).
+    the number of lines. ``also(order, writes)``: more writes that go with a new
+    order, added to its batch (its transaction and round trip): the intake's raw
+    payload, recorded as imported; the two commit together or not at all.
     """
     fingerprint = data.fingerprint()
     try:
@@ -212,7 +212,7 @@ def _conflict(*, channel, external_id: str) -> IdempotencyConflict:
 
 @transaction.atomic
 def _place_order(
-    *, channel, data: OrderInput, fingerprint: str, actor: str, also: Callable[[Order], bulk.Statement] | None
+    *, channel, data: OrderInput, fingerprint: str, actor: str, also: Callable[[Order, bulk.Batch], None] | None
 ) -> tuple[Order, bool]:
     from . import routing  # the routing decision's inputs and record (orders/routing.py)
 
@@ -283,7 +283,7 @@ def _place_order(
         final = lifecycle.event(order, to, actor=actor, data=event_data, at=at)
         lifecycle.record_many([placed, routed, final], batch=writes)
         if also is not None:
-            writes.execute(*also(order))
+            also(order, writes)
     # Sent with the COMMIT: from here nothing touches the database (the shipments have their keys now).
     _remember_placed(order=order, lines=lines, shipments=shipments, locations=locations)
     return order, True

@@ -76,11 +76,14 @@ def _error_items(exc: Exception) -> list[ErrorItem]:
 
 
 class OrderIntakeViewSet(OrderViewSet):
-    """``/api/v1/orders/``: the orders API, with every pushed payload staged raw before it is parsed.
+    """``/api/v1/orders/``: the orders API, with every pushed payload kept raw, whatever becomes of it.
 
     Behaviour and shapes are the orders API's (``OrderViewSet.create``); this
-    only adds the ``InboundOrder`` row, committed first, and its outcome: a new
-    order's in the order's own transaction, any other after.
+    only adds the ``InboundOrder`` row: a new order's written with the order,
+    in its transaction and round trip; any other (a retry, a refusal, a crash)
+    on its own after, with the error or the order it repeats. Until answered,
+    the caller still holds the payload: a crash before the commit loses nothing
+    it will not send again.
     """
 
     _inbound: InboundOrder | None = None
@@ -94,7 +97,7 @@ class OrderIntakeViewSet(OrderViewSet):
             channel=channel,
             data=data,
             actor=actor,
-            also=lambda order: intake.inbound_imported_statement(inbound, order),
+            also=lambda order, writes: intake.inbound_imported(inbound, order, writes),
         )
         self._recorded = created
         return order, created
@@ -105,14 +108,14 @@ class OrderIntakeViewSet(OrderViewSet):
         try:
             payload = request.data
         except ParseError as exc:
-            self._stage_unparsable(request, exc, body)
+            self._keep_unparsable(request, exc, body)
             raise
         channel = self._channel_of(request, payload)
         if channel is None:
             return super().create(request)  # no channel to file it under: the parent says 400/403
         if hasattr(payload, "dict"):
             payload = payload.dict()  # a form post: keep plain values
-        inbound = intake.inbound_stage(
+        inbound = intake.inbound_new(
             channel=channel,
             way_in=InboundOrder.WayIn.API,
             fmt=InboundOrder.Format.API,
@@ -123,11 +126,11 @@ class OrderIntakeViewSet(OrderViewSet):
         try:
             response = super().create(request)
         except Exception as exc:
-            if not self._recorded:  # (a new order's outcome, committed with it, stands)
-                intake.inbound_record(inbound=inbound, errors=_error_items(exc))
+            if not self._recorded:  # (a new order's row, committed with it, stands)
+                intake.inbound_kept(inbound=inbound, errors=_error_items(exc))
             raise
-        if not self._recorded:  # a replay: its outcome is written now
-            intake.inbound_record(inbound=inbound, order=Order(pk=response.data["id"]), created=False)
+        if not self._recorded:  # a retry of an order placed before
+            intake.inbound_kept(inbound=inbound, order=Order(pk=response.data["id"]), created=False)
         return response
 
     @staticmethod
@@ -139,18 +142,18 @@ class OrderIntakeViewSet(OrderViewSet):
         return SalesChannel.objects.filter(code=code).first() if isinstance(code, str) and code else None
 
     @staticmethod
-    def _stage_unparsable(request, exc: ParseError, body: bytes) -> None:
+    def _keep_unparsable(request, exc: ParseError, body: bytes) -> None:
         channel = request_channel(request)
         if channel is None:
             return
-        inbound = intake.inbound_stage(
+        inbound = intake.inbound_new(
             channel=channel,
             way_in=InboundOrder.WayIn.API,
             fmt=InboundOrder.Format.API,
             payload={"unparsed_body": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")},
             source=actor_for(request.user),
         )
-        intake.inbound_record(inbound=inbound, errors=[ErrorItem("parse_error", str(exc.detail), None)])
+        intake.inbound_kept(inbound=inbound, errors=[ErrorItem("parse_error", str(exc.detail), None)])
 
 
 class WebhookEndpointViewSet(

@@ -1,4 +1,5 @@
-"""Every payload pushed to POST /api/v1/orders/ is staged raw first, and can be listed and replayed."""
+"""Every payload pushed to POST /api/v1/orders/ is kept raw, with the order it became or its error, and can be
+listed and replayed."""
 
 import pytest
 from django.db import connection
@@ -36,7 +37,7 @@ def test_a_new_orders_outcome_is_written_in_the_orders_transaction(channel_api, 
     refused = []
 
     def refuse_the_outcome(execute, sql, params, many, context):
-        if 'UPDATE "channels_app_inboundorder"' in sql and not refused:  # the first: "imported"
+        if 'INSERT INTO "channels_app_inboundorder"' in sql and not refused:  # the first: "imported"
             refused.append(sql)
             raise OutcomeRefused("the outcome could not be written")
         return execute(sql, params, many, context)

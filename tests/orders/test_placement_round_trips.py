@@ -109,9 +109,9 @@ def test_placing_as_the_outermost_transaction_commits_with_its_writes(channel, w
             seen_elsewhere.append(other.execute("SELECT status FROM orders_order WHERE id = %s", [order.pk]).fetchall())
         return "SELECT 1", ()
 
-    def also(order):
+    def also(order, writes):
         transaction.on_commit(lambda: on_commit(order))
-        return "SELECT %s", [order.external_id]
+        writes.execute("SELECT %s", [order.external_id])
 
     connection.ensure_connection()
     with round_trips() as trips:
@@ -133,7 +133,9 @@ def test_a_failed_write_commits_nothing(channel, warehouse):
     data = factories.order_input("RT-FAIL", [("RT-FAIL", 2)], email="fail@example.com")
 
     with pytest.raises(DataError):
-        services.place_order(channel=channel, data=data, actor="test", also=lambda order: ("SELECT 1/0", ()))
+        services.place_order(
+            channel=channel, data=data, actor="test", also=lambda order, writes: writes.execute("SELECT 1/0")
+        )
 
     stock.refresh_from_db()
     assert (Order.objects.filter(external_id="RT-FAIL").exists(), stock.reserved) == (False, 0)
