@@ -101,7 +101,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A statement sent this many times on a connection is prepared: PostgreSQL parses and plans it once.
+    # A statement sent more than this many times on a connection is prepared: PostgreSQL parses and plans it once.
     # Only inventory.bulk's batches bind server-side, so only they are prepared (Django's own queries are
     # bound client-side). 0 turns it off (a pooler that cannot keep prepared statements).
     threshold = env.int("PG_PREPARE_THRESHOLD", default=5)

@@ -130,3 +130,25 @@ def test_a_child_of_a_parent_never_inserted_is_refused(channel, customer):
     with pytest.raises(ValueError, match="unsaved related object"):
         _in_batch((OrderEvent, [_event(_order(channel, customer, "U-1"), 0)]))
     assert not OrderEvent.objects.exists()
+
+
+def _prepared() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+def test_a_statement_batched_often_is_prepared_and_django_s_own_never(channel, customer):
+    """A batched statement sent more than PG_PREPARE_THRESHOLD times (settings: 5) on a connection is prepared:
+    PostgreSQL parses and plans it once; the ORM's own queries stay bound client-side, never prepared."""
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    assert threshold == 5
+    for n in range(threshold + 1):
+        assert not any("pg_prepared_probe" in s for s in _prepared()), f"prepared after {n} sends"
+        (rows,) = bulk.fetch_together(connection.alias, ("SELECT %s::int AS pg_prepared_probe", [n]))
+        assert rows == [(n,)]
+        list(Customer.objects.filter(email=f"probe{n}@example.com"))
+    prepared = _prepared()
+    assert "SELECT $1::int AS pg_prepared_probe" in prepared
+    assert not any("orders_customer" in s for s in prepared)
