@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
-    # channels_app first: its OrderIntakeViewSet serves /orders/ (stages every push, then the orders API's logic).
+    # channels_app first: its OrderIntakeViewSet serves /orders/ (keeps every push raw, with the orders API's logic).
     path("", include("channels_app.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("inventory.api.urls")),

@@ -1,4 +1,4 @@
-"""Channels API: staged inbound payloads, and the order intake that stages every push first."""
+"""Channels API: inbound payloads as they came, and the order intake that keeps every push raw."""
 
 from __future__ import annotations
 
