@@ -254,7 +254,7 @@ class Batch:
                 then(rows)
 
     def _pipeline(self, statements, text: str, results: list, sql: str, params, many, context) -> None:
-        """Send the statements in one pipeline (one Sync: one round trip, the BEGIN psycopg adds included),
+        """Send the statements in one pipeline (one Sync: one round trip; psycopg sends the BEGIN it adds on its own),
         each bound server-side; one sent often is prepared (the ``prepare_threshold`` of the settings):
         PostgreSQL parses and plans it once per connection, which cost it more than running it.
         An execute wrapper may pass on the batch's first statements only (a fault injected after them)."""
