@@ -48,3 +48,19 @@ def test_find_reads_what_the_orm_reads(auth, raw_key, django_assert_num_queries)
     assert found.matches(raw)
     assert not [attr for attr in found.__dict__ if attr.startswith(f"_{name}_")]  # no joined columns left over
     assert auth().find(lookup[:-1] + ("0" if lookup[-1] != "0" else "1")) is None
+
+
+@pytest.mark.postgres
+def test_the_look_up_every_request_makes_is_prepared_once_per_connection(channel):
+    """PostgreSQL planned the key's look-up for every API request (more CPU than running it): sent more than
+    PG_PREPARE_THRESHOLD times on a connection, it is prepared."""
+    from django.db import connection
+
+    raw = factories.channel_with_key("prep")[1]
+    lookup = ChannelKeyAuthentication.model.lookup_of(raw)
+    for _ in range(connection.settings_dict["OPTIONS"]["prepare_threshold"] + 1):
+        assert ChannelKeyAuthentication().find(lookup).lookup == lookup
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "channels_app_channelkey" k' in s and 'k."lookup" = $1' in s for s in prepared), prepared
