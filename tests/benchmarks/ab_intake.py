@@ -17,19 +17,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 from tests.benchmarks import run
 
 PORTS = (8771, 8772)
-
-
-def _dsn() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        run.fail("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms")
-    parts = urlparse(url)
-    return urlunparse(parts._replace(path=f"/{parts.path.lstrip('/') or 'oms'}_ab"))
 
 
 def _load(port: int, seconds: int, key: str, run_id: str) -> tuple[float, int]:
@@ -44,7 +35,7 @@ def main() -> None:
     trees = [str(Path(t).resolve()) for t in sys.argv[1:3]]
     if len(trees) != 2:
         run.fail("usage: python -m tests.benchmarks.ab_intake TREE_A TREE_B")
-    dsn = _dsn()
+    dsn = run.bench_dsn("ab")
     run.recreate_database(dsn)
     run.setup_django(dsn)
     from django.core.management import call_command

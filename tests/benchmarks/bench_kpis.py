@@ -33,6 +33,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse, urlunparse
 
+from tests.benchmarks.run import bench_dsn
+
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 REUSE = os.environ.get("BENCH_KPI_REUSE") == "1"
@@ -97,14 +99,6 @@ FROM (
       AND od.placed_at >= %(start)s AND od.placed_at < %(end)s AND od.status <> 'cancelled'
 ) s
 """
-
-
-def _dsn() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench_kpis: needs PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms")
-    parts = urlparse(url)
-    return urlunparse(parts._replace(path=f"/{(parts.path.lstrip('/') or 'oms')}_kpibench"))
 
 
 def _recreate(dsn: str) -> None:
@@ -267,7 +261,7 @@ def best_of(fn, repeat: int = REPEAT) -> tuple[float, object]:
 
 def measure() -> list[dict]:
     """Load (or reuse), rebuild the rollups, time the three ways for each window; one dict per window."""
-    dsn = _dsn()
+    dsn = bench_dsn("kpibench")
     if not REUSE:
         _recreate(dsn)
     os.environ["DATABASE_URL"] = dsn

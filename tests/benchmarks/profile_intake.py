@@ -15,7 +15,6 @@ import os
 import pstats
 import sys
 import time
-from urllib.parse import urlparse, urlunparse
 
 from tests.benchmarks import run
 
@@ -39,11 +38,7 @@ def body(n: int, skus: int = 30) -> str:
 
 def main() -> None:
     orders = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        run.fail("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms")
-    parts = urlparse(url)
-    dsn = urlunparse(parts._replace(path=f"/{parts.path.lstrip('/') or 'oms'}_prof"))
+    dsn = run.bench_dsn("prof")
     run.recreate_database(dsn)
     run.setup_django(dsn)
     from django.core.management import call_command

@@ -65,12 +65,13 @@ def fail(msg: str) -> None:
     sys.exit(2)
 
 
-def bench_dsn() -> str:
+def bench_dsn(suffix: str = "bench") -> str:
+    """DATABASE_URL with ``_<suffix>`` after its database's name: the database a benchmark or tool recreates."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         fail("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms")
     parts = urlparse(url)
-    name = (parts.path.lstrip("/") or "oms") + "_bench"
+    name = f"{parts.path.lstrip('/') or 'oms'}_{suffix}"
     return urlunparse(parts._replace(path=f"/{name}"))
 
 
