@@ -370,7 +370,10 @@ def find_each(model: type[M], *, field: str, values, among: Mapping[str, Sequenc
     An import looks up a thousand keys at a time in tables it is growing: with an ``IN`` list the planner
     scanned every row of the ``equal`` part (the channel's) whenever its statistics were behind the table
     (each batch then cost more than the one before). A LATERAL subquery it cannot flatten (``OFFSET 0``)
-    makes it one index look-up per value, whatever the statistics say.
+    makes it one look-up per value; which index serves it still depends on the statistics: a table never
+    analyzed (a first import) had each value scan the channel's rows by another index that leads with
+    ``channel``, so the table's statistics are renewed first when they are missing or far behind
+    (``_renew_statistics``).
     """
     values = list(dict.fromkeys(values))
     among = {name: list(dict.fromkeys(wanted)) for name, wanted in (among or {}).items()}
@@ -382,6 +385,7 @@ def find_each(model: type[M], *, field: str, values, among: Mapping[str, Sequenc
             model._default_manager.using(alias).filter(**equal, **lookups, **{f"{field}__in": values}).order_by("pk")
         )
     meta, quote = model._meta, connection.ops.quote_name
+    _renew_statistics(connection, meta.db_table)
     key = meta.get_field(field)
     where = [f"{quote(meta.get_field(name).column)} = %s" for name in equal]
     where.append(f"{quote(key.column)} = v.value")
@@ -401,6 +405,28 @@ def find_each(model: type[M], *, field: str, values, among: Mapping[str, Sequenc
         [meta.get_field(name).get_db_prep_value(v, connection) for v in wanted] for name, wanted in among.items()
     ]
     return list(model._default_manager.db_manager(alias).raw(sql, params))
+
+
+# A table analyzed at under half the pages it has now (and past this many) is analyzed again before a look-up.
+STALE_PAGES = 16
+
+
+def _renew_statistics(connection, table: str) -> None:
+    """ANALYZE ``table`` when it was never analyzed, or has grown to twice the pages it had when it was
+    (and past ``STALE_PAGES``): an import growing a table analyzes it once per doubling, where
+    autovacuum may not come round for a minute. Read from the table's size, which is always current
+    (the counts of changed rows reach the statistics views up to a second late). A role that does not
+    own the table gets a warning from ANALYZE, not an error, and the look-up goes on as it would have."""
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples, relpages, pg_relation_size(oid) / current_setting('block_size')::int "
+            "FROM pg_class WHERE oid = %s::regclass",
+            [quoted],
+        )
+        row = cursor.fetchone()
+        if row is not None and (row[0] < 0 or row[2] > max(2 * row[1], STALE_PAGES)):
+            cursor.execute(f"ANALYZE {quoted}")
 
 
 def fetch_together(using: str, *statements: Statement | None) -> list[list[tuple] | None]:
