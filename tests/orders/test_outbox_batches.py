@@ -96,3 +96,31 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(channel, warehouse):
     webhook_endpoint_create(channel=channel, url="https://example.test/hook", events=["order.cancelled"])
     one, ten = _dispatch_queries(channel, "Q1", 1), _dispatch_queries(channel, "Q10", 10)
     assert one == ten, (one, ten)
+
+
+def test_the_events_of_an_order_share_its_row_read_once_with_customer_and_channel(channel, warehouse, monkeypatch):
+    """The drain reads each order once for all its events (an order placed writes three), not joined to each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    factories.stock(factories.ProductFactory(sku="TEE"), warehouse, 10)
+    orders = [factories.place(channel, f"SH-{i}", lines=[("TEE", 1)]) for i in range(2)]
+    seen: list[OrderEvent] = []
+    for kind in ("placed", "routed", "received"):
+        monkeypatch.setitem(outbox._HANDLERS, kind, [seen.append])
+    ids = list(OrderEvent.objects.filter(order__in=orders).values_list("pk", flat=True))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox.dispatch_many(event_ids=ids) == len(ids)
+    with CaptureQueriesContext(connection) as afterwards:
+        by_order: dict[int, set[int]] = {}
+        for event in seen:
+            by_order.setdefault(event.order_id, set()).add(id(event.order))
+            assert event.order.customer.email
+            assert event.order.channel.code == channel.code
+    assert len(afterwards) == 0  # customer and channel came with the order
+    assert sorted(by_order) == sorted(o.pk for o in orders)
+    assert all(len(instances) == 1 for instances in by_order.values())
+    assert {e.type for e in seen} >= {"placed", "received"}
+    order_reads = [q for q in queries.captured_queries if 'FROM "orders_order"' in q["sql"]]
+    assert len(order_reads) == 1
