@@ -53,11 +53,10 @@ def test_a_table_grown_past_its_statistics_is_analyzed_and_looked_up_by_its_uniq
     factories.stock(factories.ProductFactory(sku="TEE-RED-M"), warehouse, 5)
     first = factories.place(channel, "FIRST")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE orders_order")  # statistics of a table of one order, as after a first batch
+        cursor.execute("ANALYZE orders_order")  # statistics of the table before the import, as after a first batch
     _copies_of(first, COPIES)
     _, pages, now = _statistics()
-    assert pages <= 1
-    assert now > 2 * bulk.STALE_PAGES
+    assert now > max(2 * pages, bulk.STALE_PAGES)  # outgrown: the statistics count a table a fraction its size
     wanted = [f"C-{i}" for i in range(1, 201, 2)] + ["NOT-THERE"]
 
     with CaptureQueriesContext(connection) as queries:
