@@ -254,26 +254,22 @@ class Batch:
                 then(rows)
 
     def _pipeline(self, statements, text: str, results: list, sql: str, params, many, context) -> None:
-        """Send the statements in one pipeline (one Sync: one round trip; psycopg sends the BEGIN it adds on its own),
-        each bound server-side; one sent often is prepared (the ``prepare_threshold`` of the settings):
-        PostgreSQL parses and plans it once per connection, which cost it more than running it.
+        """Send the statements in one pipeline (one Sync: one round trip, the BEGIN with them), each bound
+        server-side; one sent often is prepared (the ``prepare_threshold`` of the settings): PostgreSQL parses
+        and plans it once per connection, which cost it more than running it (``inventory.pipeline``).
         An execute wrapper may pass on the batch's first statements only (a fault injected after them)."""
-        from psycopg import Cursor, pq  # only PostgreSQL sends statements together
+        from . import pipeline  # only PostgreSQL sends statements together
 
         count = len(statements)
         if sql != text:
             count = next((k for k in range(count) if "; ".join(s for s, _, _ in statements[:k]) == sql), -1)
             if count < 0:
                 raise ValueError("An execute wrapper may pass on a batch's first statements, nothing else.")
-        raw = self.connection.connection
-        cursors = []
-        with self.connection.wrap_database_errors, raw.pipeline():
-            for statement, statement_params, _ in statements[:count]:
-                cursor = Cursor(raw)  # binds server-side, whatever the connection's cursor factory
-                cursor.execute(statement, statement_params or None, prepare=False if statement == "COMMIT" else None)
-                cursors.append(cursor)
-        for cursor in cursors:
-            results.append(cursor.fetchall() if cursor.pgresult.status == pq.ExecStatus.TUPLES_OK else [])
+        sending = [
+            (statement, statement_params, statement != "COMMIT") for statement, statement_params, _ in statements
+        ]
+        with self.connection.wrap_database_errors:
+            results.extend(pipeline.run(self.connection.connection, sending[:count]))
 
     def insert(self, model: type[M], objs: Sequence[M], then: Callable[[Sequence[M]], None] | None = None):
         """``insert_many(model, objs)`` in the batch; ``then(objs)`` once they have their keys.
