@@ -41,7 +41,7 @@ def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]
         else:
             bound.append((sql.encode(), None, None, None, may_prepare))
     prepared = _prepared(raw)
-    sent: list[tuple[int, object]] = []  # per command sent: which statement's rows it gives (-1: none), and why
+    sent: list[tuple[int, tuple | None]] = []  # per command sent: whose rows it gives (-1: none), or what it did
     with raw.lock:
         if pgconn.pipeline_status != pq.PipelineStatus.OFF:
             raise errors.ProgrammingError("inventory.pipeline cannot run inside a psycopg pipeline")
@@ -50,6 +50,7 @@ def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]
             if not raw.autocommit and pgconn.transaction_status == pq.TransactionStatus.IDLE:
                 pgconn.send_query_params(_begin(raw), None)
                 sent.append((-1, None))
+            prepared.deallocate_stale(sent)
             for i, (query, values, types, formats, may_prepare) in enumerate(bound):
                 name = prepared.name(query, types, sent) if may_prepare else None
                 if name is None:
@@ -59,7 +60,7 @@ def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]
                 sent.append((i, None))
             pgconn.pipeline_sync()
             _flush(pgconn)
-            rows, error = _read(pgconn, tx, sent, len(bound), prepared, raw.info.encoding)
+            rows, error = _read(raw, tx, sent, len(bound), prepared)
             pgconn.exit_pipeline_mode()
         except BaseException:
             raw.close()  # results of unknown state are pending: the connection cannot be trusted (Django reconnects)
@@ -69,7 +70,8 @@ def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]
     return rows
 
 
-def _read(pgconn, tx, sent, count: int, prepared: _Prepared, encoding: str):
+def _read(raw: Connection, tx, sent, count: int, prepared: _Prepared):
+    pgconn = raw.pgconn
     rows: list[list[tuple]] = [[] for _ in range(count)]
     error = None
     for index, why in sent:
@@ -77,10 +79,9 @@ def _read(pgconn, tx, sent, count: int, prepared: _Prepared, encoding: str):
         if _next_result(pgconn) is not None:  # each command's results end with a None
             raise errors.InternalError("inventory.pipeline: more than one result for a statement")
         if result.status == _OTHER:
-            error = error or errors.error_from_result(result, encoding=encoding)
-        ok = result.status in (pq.ExecStatus.COMMAND_OK, _ROWS, pq.ExecStatus.EMPTY_QUERY)
-        if why is not None:  # a PREPARE: the statement is known by name only once it was made
-            prepared.made(why, ok)
+            error = error or errors.error_from_result(result, encoding=raw.info.encoding)
+        if why is not None:  # a PREPARE or a DEALLOCATE: what the server made of it
+            prepared.answered(why, result.status)
         elif index >= 0 and result.status == _ROWS:
             tx.set_pgresult(result)
             rows[index] = tx.load_rows(0, result.ntuples, tuple)
@@ -156,6 +157,7 @@ class _Prepared:
         self.pgconn = raw.pgconn
         self.seen: OrderedDict[tuple, int] = OrderedDict()
         self.names: OrderedDict[tuple, bytes] = OrderedDict()
+        self.stale: list[bytes] = []  # deallocations a failed pipeline skipped: sent again with the next one
         self.numbered = 0
 
     def name(self, query: bytes, types, sent: list) -> bytes | None:
@@ -174,18 +176,28 @@ class _Prepared:
                 self.seen.popitem(last=False)
             return None
         if len(self.names) >= self.most:
-            _, old = self.names.popitem(last=False)
-            self.pgconn.send_query_params(b"DEALLOCATE " + old, None)
-            sent.append((-1, None))
+            self._deallocate(self.names.popitem(last=False)[1], sent)
         self.numbered += 1
         name = self.names[key] = f"_oms_{self.numbered}".encode()
         self.pgconn.send_prepare(name, query, param_types=types)
-        sent.append((-1, key))
+        sent.append((-1, ("made", key)))
         return name
 
-    def made(self, key: tuple, ok: bool) -> None:
-        if not ok:  # not made (the pipeline failed before it): prepare it again next time
-            self.names.pop(key, None)
+    def deallocate_stale(self, sent: list) -> None:
+        stale, self.stale = self.stale, []
+        for name in stale:
+            self._deallocate(name, sent)
+
+    def _deallocate(self, name: bytes, sent: list) -> None:
+        self.pgconn.send_query_params(b"DEALLOCATE " + name, None)
+        sent.append((-1, ("dropped", name)))
+
+    def answered(self, why: tuple, status: pq.ExecStatus) -> None:
+        done, what = why
+        if done == "made" and status != pq.ExecStatus.COMMAND_OK:  # not made: prepared again next time
+            self.names.pop(what, None)
+        elif done == "dropped" and status == pq.ExecStatus.PIPELINE_ABORTED:  # skipped: the next pipeline
+            self.stale.append(what)
 
 
 _BY_CONNECTION: weakref.WeakKeyDictionary[Connection, _Prepared] = weakref.WeakKeyDictionary()

@@ -112,6 +112,24 @@ def test_a_statement_is_prepared_after_the_threshold_and_the_oldest_deallocated_
         assert pipeline.run(raw, [("SELECT %s::int AS c", [6], False)]) == [[(6,)]]  # may_prepare=False: unnamed
 
 
+def test_a_deallocation_a_failed_pipeline_skipped_goes_with_the_next_one():
+    with own_connection(prepare_threshold=0) as raw:
+        raw.autocommit = False
+        raw.prepared_max = 1
+        pipeline.run(raw, [("SELECT %s::int AS a", [1], True)])
+        raw.commit()
+        with pytest.raises(psycopg.errors.DivisionByZero):  # a's DEALLOCATE and b's PREPARE come after it: skipped
+            pipeline.run(raw, [("SELECT 1/0", None, False), ("SELECT %s::int AS b", [2], True)])
+        raw.rollback()
+        assert ours_prepared(raw) == ["SELECT $1::int AS a"]
+        raw.rollback()
+        assert pipeline.run(raw, [("SELECT 3", None, False)]) == [[(3,)]]
+        assert ours_prepared(raw) == []
+        assert pipeline.run(raw, [("SELECT %s::int AS b", [4], True)]) == [[(4,)]]  # prepared now, by name
+        assert ours_prepared(raw) == ["SELECT $1::int AS b"]
+        raw.rollback()
+
+
 def test_nothing_is_prepared_without_a_threshold_or_beside_server_side_binding():
     with own_connection(prepare_threshold=None) as raw:
         raw.autocommit = True
