@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from psycopg import ClientCursor, Connection, IsolationLevel, errors, pq
 from psycopg.adapt import PyFormat, Transformer
 
-_ROWS, _OTHER = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.FATAL_ERROR
+_ROWS, _FAILED = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.FATAL_ERROR
 
 
 def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]) -> list[list[tuple]]:
@@ -78,7 +78,7 @@ def _read(raw: Connection, tx, sent, count: int, prepared: _Prepared):
         result = _next_result(pgconn)
         if _next_result(pgconn) is not None:  # each command's results end with a None
             raise errors.InternalError("inventory.pipeline: more than one result for a statement")
-        if result.status == _OTHER:
+        if result.status == _FAILED:
             error = error or errors.error_from_result(result, encoding=raw.info.encoding)
         if why is not None:  # a PREPARE or a DEALLOCATE: what the server made of it
             prepared.answered(why, result.status)

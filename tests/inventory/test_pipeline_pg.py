@@ -109,7 +109,9 @@ def test_a_statement_is_prepared_after_the_threshold_and_the_oldest_deallocated_
             for _ in range(3):
                 assert pipeline.run(raw, [(sql, [5], True)]) == [[(5,)]]
         assert ours_prepared(raw) == ["SELECT $1::int AS b", "SELECT $1::int AS c"]
-        assert pipeline.run(raw, [("SELECT %s::int AS c", [6], False)]) == [[(6,)]]  # may_prepare=False: unnamed
+        for _ in range(4):  # may_prepare=False (the batch's COMMIT): never prepared, however often sent
+            assert pipeline.run(raw, [("SELECT %s::int AS d", [6], False)]) == [[(6,)]]
+        assert ours_prepared(raw) == ["SELECT $1::int AS b", "SELECT $1::int AS c"]
 
 
 def test_a_deallocation_a_failed_pipeline_skipped_goes_with_the_next_one():
