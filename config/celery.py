@@ -4,12 +4,22 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("oms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _settle_heap(**_) -> None:
+    """Each worker process, once it has forked: the collector set as in gunicorn's workers (config/heap.py)."""
+    from config import heap
+
+    heap.settle()
+
 
 # Every periodic job of the system is listed here; the tasks themselves live in
 # each app's tasks.py and are idempotent, so a missed or doubled beat is harmless.
