@@ -22,17 +22,19 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from psycopg import ClientCursor, Connection, IsolationLevel, errors, pq
-from psycopg.adapt import PyFormat, Transformer
+from psycopg import ClientCursor, Connection, IsolationLevel, adapters, errors, pq
+from psycopg.adapt import AdaptersMap, PyFormat, Transformer
+from psycopg.postgres import types as pg_types
 
 _ROWS, _FAILED = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.FATAL_ERROR
+_TIMESTAMPTZ = pg_types["timestamptz"].oid
 
 
 def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]) -> list[list[tuple]]:
     """Each statement's rows (``[]`` for one that returns none), in order. A statement is ``(sql, params,
     may_prepare)``: ``%s`` placeholders (``%%`` for a literal ``%``) when there are params, the text as it
     is when there are none. The connection's transaction is begun first when psycopg would begin it."""
-    pgconn, tx = raw.pgconn, Transformer(raw)
+    pgconn, tx = raw.pgconn, Transformer(_loading(raw))
     bound = []  # converted and dumped before anything is sent: a statement refused here leaves nothing half-sent
     for sql, params, may_prepare in statements:
         if params:
@@ -208,3 +210,32 @@ def _prepared(raw: Connection) -> _Prepared:
     if prepared is None:
         prepared = _BY_CONNECTION[raw] = _Prepared(raw)
     return prepared
+
+
+class _Loading:
+    """The connection's adapters, but psycopg's own (C) timestamptz loader where it loads what Django's does.
+
+    Django loads timestamps with psycopg's pure-Python loader, then sets its own time zone on them: about 3 us a
+    value against 0.2, and placing an order reads a dozen. psycopg's loader gives the session's TimeZone; when
+    that is the zone Django's loader sets (UTC both, as Django opens its connections), the two give the same
+    datetimes, and this context is used; otherwise the connection's own adapters are.
+    """
+
+    def __init__(self, raw: Connection):
+        self.connection = raw
+        self.adapters = AdaptersMap(raw.adapters)
+        self.adapters.register_loader(_TIMESTAMPTZ, adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT))
+
+
+_LOADING: weakref.WeakKeyDictionary[Connection, _Loading] = weakref.WeakKeyDictionary()
+
+
+def _loading(raw: Connection) -> Connection | _Loading:
+    """What the statements' rows are loaded with (``_Loading``, when it loads the same values)."""
+    django_zone = getattr(raw.adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT), "timezone", None)
+    if django_zone is None or django_zone != raw.info.timezone:
+        return raw
+    loading = _LOADING.get(raw)
+    if loading is None:
+        loading = _LOADING[raw] = _Loading(raw)
+    return loading

@@ -51,6 +51,34 @@ def test_rows_come_back_per_statement_with_the_begin_sent_alongside():
         raw.rollback()
 
 
+def test_timestamps_load_as_django_loads_them_by_psycopg_s_c_loader_while_the_zones_agree():
+    """The C loader is used only while it gives what Django's gives: the session's zone is the one Django sets."""
+    at = "SELECT '2026-11-27 15:40:01.123456+01'::timestamptz"
+    connection.ensure_connection()
+    assert isinstance(pipeline._loading(connection.connection), pipeline._Loading)  # Django's own connection
+    with own_connection() as raw:
+        raw.autocommit = True
+        raw.execute("SET TIME ZONE 'UTC'")  # as Django's connection setup does
+        django_loader = raw.adapters.get_loader(pipeline._TIMESTAMPTZ, psycopg.pq.Format.TEXT)
+        with raw.cursor() as cursor:
+            expected = cursor.execute(at).fetchone()[0]  # what Django's own cursors load
+        assert expected.tzinfo is django_loader.timezone
+        [[(loaded,)]] = pipeline.run(raw, [(at, None, True)])
+        assert (loaded, loaded.tzinfo) == (expected, expected.tzinfo)
+        fast = pipeline._loading(raw)
+        assert fast.adapters.get_loader(pipeline._TIMESTAMPTZ, psycopg.pq.Format.TEXT) is psycopg.adapters.get_loader(
+            pipeline._TIMESTAMPTZ, psycopg.pq.Format.TEXT
+        )
+        # A session whose zone is not Django's: psycopg's loader would give Paris times; Django's loader is kept
+        # (it labels the session's wall-clock time with its own zone: not the same instant, but what Django reads).
+        raw.execute("SET TIME ZONE 'Europe/Paris'")
+        assert pipeline._loading(raw) is raw
+        with raw.cursor() as cursor:
+            expected = cursor.execute(at).fetchone()[0]
+        [[(loaded,)]] = pipeline.run(raw, [(at, None, True)])
+        assert (loaded, loaded.tzinfo) == (expected, expected.tzinfo)
+
+
 def test_the_begin_carries_the_connection_s_isolation_level_and_autocommit_sends_none():
     with own_connection() as raw:
         raw.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
