@@ -499,7 +499,9 @@ def write_results(rows: list[Row]) -> str:
     machine = f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
     text = (
         f"# Benchmark results\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; "
-        f"{SECONDS} s per load run, gunicorn {WORKERS} workers, PostgreSQL from DATABASE_URL, "
+        f"{SECONDS} s per load run (the intake's validate-only baseline and orders interleaved, {ROUNDS} rounds "
+        "each), "
+        f"gunicorn {WORKERS} workers, PostgreSQL from DATABASE_URL, "
         f"{'a Celery worker on Redis' if os.environ.get('REDIS_URL') else 'tasks eager in the request'}"
         f"{'; only ' + ', '.join(ONLY) if ONLY else ''}; {BIG} orders for the big tables.\n"
         "Reproduce: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms REDIS_URL=redis://127.0.0.1:6379/5 "
