@@ -17,8 +17,16 @@ THRESHOLDS = (7_000, 20, 20)  # CPython's: (700, 10, 10)
 
 
 def settle() -> None:
-    """Freeze what the process has loaded to serve (call once, when ready) and collect the young less often."""
+    """Freeze what the process has loaded to serve (call once, when ready) and collect the young less often.
+
+    Not where ``HEAP_SETTLE`` is off: the test suite, whose Celery workers run inside the test process (the
+    solo pool sends ``worker_process_init`` there), which would be frozen half-way through the run.
+    """
+    from django.conf import settings
     from django.urls import get_resolver
+
+    if not settings.HEAP_SETTLE:
+        return
 
     get_resolver().url_patterns  # noqa: B018 - imports every view and serializer now, so they are frozen too
     gc.collect()

@@ -107,6 +107,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     threshold = env.int("PG_PREPARE_THRESHOLD", default=5)
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = threshold or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Web and worker processes freeze what they loaded at start and collect young objects less often (config/heap.py).
+HEAP_SETTLE = env.bool("HEAP_SETTLE", default=True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

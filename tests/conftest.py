@@ -49,6 +49,8 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_configure(config):
     # Password hashing is deliberately slow; tests make many users and need no such strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A Celery worker started in a test runs in this process: it must not freeze it (config/heap.py).
+    settings.HEAP_SETTLE = False
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@ often (each in a process of its own here: freezing is for the rest of a process'
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -40,3 +41,15 @@ def test_a_celery_worker_process_settles_once_forked():
     frozen, thresholds = after.split(" ", 1)
     assert int(frozen) > 10_000
     assert thresholds == str(heap.THRESHOLDS)
+
+
+def test_a_worker_started_inside_the_test_process_leaves_it_unfrozen():
+    """The suite's in-process Celery workers (tests/test_celery_redis.py, solo pool) send worker_process_init
+    here: the test process must not be frozen half-way through the run."""
+    from celery.signals import worker_process_init
+
+    import config.celery  # noqa: F401 - connects the receiver
+
+    worker_process_init.send(sender=None)
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() != heap.THRESHOLDS
