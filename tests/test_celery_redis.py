@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from config.celery import app as celery_app
 from inventory import services as stock_services
 from orders.models import Order
 from tests import factories
+from tests.workers import running_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_a_worker_consumes_the_backorder_allocation_sent_through_redis(channel, 
 
     time.sleep(1)
     assert Order.objects.get(pk=order.pk).status == Order.Status.BACKORDERED  # queued, nobody ran it yet
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+    with running_worker():
         assert wait_for(lambda: Order.objects.get(pk=order.pk).status == Order.Status.RECEIVED)
 
     line = Order.objects.get(pk=order.pk).lines.get()

@@ -28,6 +28,7 @@ from orders import fulfilment
 from orders import tasks as order_tasks
 from orders.models import Order, OrderEvent
 from tests import factories
+from tests.workers import running_worker
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused, like Redis down
 WANTED = ["order.received", "shipment.shipped"]
@@ -167,8 +168,6 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_with_a_real_worker_the_sweep_sends_each_event_once_after_redis_is_back(shop, channel_api, receiver):
-    from celery.contrib.testing.worker import start_worker
-
     from tests.test_faults_outbox import CLOSED_PORT_BROKER as down
 
     conf = celery_app.conf
@@ -189,7 +188,7 @@ def test_with_a_real_worker_the_sweep_sends_each_event_once_after_redis_is_back(
     assert mail.outbox == []
 
     celery_app.control.purge()  # messages other tests left behind
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+    with running_worker():
         order_tasks.outbox_sweep.delay()
         assert _wait_for(lambda: len(receiver.deliveries) >= 2)
         order_tasks.outbox_sweep.delay()  # a doubled beat

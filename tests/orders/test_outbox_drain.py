@@ -6,13 +6,13 @@ import time
 from unittest import mock
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from orders import outbox, tasks
 from orders.models import OrderEvent
 from tests import factories
+from tests.workers import running_worker
 
 pytestmark = pytest.mark.redis
 
@@ -121,7 +121,7 @@ def test_a_worker_drains_what_placed_orders_listed(channel, warehouse, listed, s
     waiting = OrderEvent.objects.filter(order__in=orders, dispatched_at__isnull=True)
     assert waiting.exists()
     assert listed.llen(outbox.PENDING_KEY) == waiting.count()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+    with running_worker():
         deadline = time.monotonic() + 30
         while waiting.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
