@@ -19,11 +19,14 @@ import copy
 import hashlib
 import json
 import logging
+import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -233,6 +236,7 @@ def inbound_import(
     batch_size: int = BATCH_SIZE,
     on_order: Callable[[str], None] | None = None,
     bulk: bool = False,
+    jobs: int = 1,
 ) -> ImportResult:
     """Import a stream of payloads in batches: memory holds one batch, whatever the file size.
 
@@ -244,28 +248,97 @@ def inbound_import(
     Idempotent: a payload already staged with the same content is not staged
     again; if it was placed it counts as a duplicate, if it failed it is tried
     again (its cause may be fixed by now).
+
+    ``jobs`` > 1 (bulk, on PostgreSQL, outside any transaction): that many processes place batches side
+    by side (``_Parallel``), this one reading the payloads; ``on_order`` still hears of them in order.
     """
     result = ImportResult()
     batch: list[Any] = []
+    parallel = _Parallel.start(jobs) if bulk and jobs > 1 and _Parallel.possible() else None
 
-    def flush():
-        kwargs = {"channel": channel, "way_in": way_in, "fmt": fmt, "payloads": batch, "source": source}
-        statuses = _import_in_bulk(**kwargs, actor=actor) if bulk else None
-        if statuses is None:
-            statuses = _import_one_by_one(**kwargs, actor=actor)
+    def counted(statuses: list[str]) -> None:
         for status in statuses:
             result.count(status)
             if on_order:
                 on_order(status)
-        batch.clear()
 
-    for payload in payloads:
-        batch.append(payload)
-        if len(batch) >= batch_size:
+    def flush():
+        kwargs = {"channel": channel, "way_in": way_in, "fmt": fmt, "payloads": list(batch), "source": source}
+        batch.clear()
+        if parallel is None:
+            counted(_import_batch(kwargs, actor=actor, bulk=bulk))
+        else:
+            parallel.submit(kwargs, actor=actor, done=counted)
+
+    try:
+        for payload in payloads:
+            batch.append(payload)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
+    finally:
+        if parallel is not None:
+            parallel.finish(done=counted)  # what was handed out is placed and counted, even if reading failed
     return result
+
+
+def _import_batch(kwargs: dict, *, actor: str, bulk: bool, reserving_last: bool = False) -> list[str]:
+    """One batch's statuses: placed in bulk if asked (and it does not crash), else one by one."""
+    statuses = _import_in_bulk(**kwargs, actor=actor, reserving_last=reserving_last) if bulk else None
+    if statuses is None:
+        statuses = _import_one_by_one(**kwargs, actor=actor)
+    return statuses
+
+
+def _import_batch_apart(kwargs: dict, actor: str) -> list[str]:
+    """``_import_batch`` in a process of ``_Parallel``'s: the stock reserved last, the connection closed
+    after (the process may be idle a while, or end)."""
+    try:
+        return _import_batch(kwargs, actor=actor, bulk=True, reserving_last=True)
+    finally:
+        connections.close_all()
+
+
+class _Parallel:
+    """Batches placed by ``jobs`` forked processes, each in its own transaction, at most two a process in
+    flight (memory stays flat); statuses reported in the order the batches were read.
+
+    Side by side, batches take the stock they plan against from what they read, unlocked, and lock it only
+    to reserve, last (``bulk_placement.StockCheck``): otherwise the second would wait for the first's
+    whole transaction. A batch whose stock moved under it is placed again, the stock locked first. Orders
+    of different batches are placed in no set order (within a batch: the file's).
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor, jobs: int):
+        self.pool, self.jobs = pool, jobs
+        self.pending: deque[tuple[Future, Callable[[list[str]], None]]] = deque()
+
+    @staticmethod
+    def possible() -> bool:
+        connection = transaction.get_connection()
+        return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    @classmethod
+    def start(cls, jobs: int) -> _Parallel:
+        connections.close_all()  # the processes are forked: none may share this one's database connections
+        return cls(ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")), jobs)
+
+    def submit(self, kwargs: dict, *, actor: str, done: Callable[[list[str]], None]) -> None:
+        self.pending.append((self.pool.submit(_import_batch_apart, kwargs, actor), done))
+        while len(self.pending) > 2 * self.jobs:
+            self._report_oldest()
+
+    def _report_oldest(self) -> None:
+        future, done = self.pending.popleft()
+        done(future.result())
+
+    def finish(self, *, done: Callable[[list[str]], None]) -> None:
+        try:
+            while self.pending:
+                self._report_oldest()
+        finally:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _statuses(staged: list[tuple[InboundOrder, bool]], before: list[str | None], outcome) -> list[str]:
@@ -293,46 +366,77 @@ def _import_one_by_one(
 
 
 def _import_in_bulk(
-    *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str, actor: str
+    *,
+    channel: SalesChannel,
+    way_in: str,
+    fmt: str,
+    payloads: list[Any],
+    source: str,
+    actor: str,
+    reserving_last: bool = False,
 ) -> list[str] | None:
     """Stage, parse and place a batch in one transaction; each payload's status, in order.
 
     A new payload is stored with its outcome (one insert, no update after); one staged before that
     failed is tried again and its row updated. If anything crashes, nothing of the batch is kept
-    and ``None`` tells the caller to stage it and place it one by one.
+    and ``None`` tells the caller to stage it and place it one by one. ``reserving_last``: the stock
+    is reserved after everything else is written (``bulk_placement.place_orders_reserving_last``); if
+    it moved meanwhile, or another transaction placed one of the orders, the batch is placed again
+    with the stock locked first.
     """
+    kwargs = {"channel": channel, "way_in": way_in, "fmt": fmt, "payloads": payloads, "source": source}
+    if reserving_last:
+        try:
+            return _bulk_attempt(**kwargs, actor=actor, reserving_last=True)
+        except (bulk_placement.StockMoved, IntegrityError) as exc:
+            log.info("import: a batch of %s placed again with its stock locked first: %s", len(payloads), exc)
     try:
-        with transaction.atomic():
-            staged = _stage_rows(channel=channel, way_in=way_in, fmt=fmt, payloads=payloads, source=source, store=False)
-            before = [inbound.status if seen else None for inbound, seen in staged]
-            todo: dict[int, InboundOrder] = {}
-            for inbound, seen in staged:
-                if not (seen and inbound.status in (S.IMPORTED, S.DUPLICATE)):
-                    todo.setdefault(id(inbound), inbound)
-            _place_in_bulk(channel=channel, rows=list(todo.values()), actor=actor)
-            fresh = [inbound for inbound in todo.values() if inbound.pk is None]
-            insert_many(InboundOrder, fresh)  # with their outcomes
-            again = {id(inbound) for inbound in fresh}
-            _record_outcomes([inbound for inbound in todo.values() if id(inbound) not in again])
+        return _bulk_attempt(**kwargs, actor=actor, reserving_last=False)
     except Exception:
         log.exception("import: placing a batch of %s in one transaction crashed; placing it one by one", len(payloads))
         return None
+
+
+def _bulk_attempt(
+    *, channel: SalesChannel, way_in: str, fmt: str, payloads: list[Any], source: str, actor: str, reserving_last: bool
+) -> list[str]:
+    with transaction.atomic():
+        staged = _stage_rows(channel=channel, way_in=way_in, fmt=fmt, payloads=payloads, source=source, store=False)
+        before = [inbound.status if seen else None for inbound, seen in staged]
+        todo: dict[int, InboundOrder] = {}
+        for inbound, seen in staged:
+            if not (seen and inbound.status in (S.IMPORTED, S.DUPLICATE)):
+                todo.setdefault(id(inbound), inbound)
+        check = _place_in_bulk(channel=channel, rows=list(todo.values()), actor=actor, reserving_last=reserving_last)
+        fresh = [inbound for inbound in todo.values() if inbound.pk is None]
+        insert_many(InboundOrder, fresh)  # with their outcomes
+        again = {id(inbound) for inbound in fresh}
+        _record_outcomes([inbound for inbound in todo.values() if id(inbound) not in again])
+        if check is not None:
+            check.reserve()  # the last write: the stock rows are locked from here to the commit only
     return _statuses(staged, before, lambda inbound: inbound.status)
 
 
-def _place_in_bulk(*, channel: SalesChannel, rows: list[InboundOrder], actor: str) -> None:
+def _place_in_bulk(
+    *, channel: SalesChannel, rows: list[InboundOrder], actor: str, reserving_last: bool = False
+) -> bulk_placement.StockCheck | None:
     """Parse and place these payloads in one chunk (``orders.bulk_placement``); each row's outcome is set,
-    not saved."""
+    not saved. ``reserving_last``: the stock is not reserved yet; the returned check reserves it."""
     parsed: list[tuple[InboundOrder, Any]] = []
     for inbound in rows:
         try:
             parsed.append((inbound, parsers.parse(inbound.format, inbound.payload)))
         except DomainError as exc:
             _outcome(inbound, order=None, created=False, errors=_errors_of(inbound, exc), save=False)
-    placements = bulk_placement.place_orders(channel=channel, batch=[d for _, d in parsed], actor=actor)
+    batch, check = [d for _, d in parsed], None
+    if reserving_last:
+        placements, check = bulk_placement.place_orders_reserving_last(channel=channel, batch=batch, actor=actor)
+    else:
+        placements = bulk_placement.place_orders(channel=channel, batch=batch, actor=actor)
     for (inbound, _), placement in zip(parsed, placements, strict=True):
         errors = _errors_of(inbound, placement.error) if placement.error else []
         _outcome(inbound, order=placement.order, created=placement.created, errors=errors, save=False)
+    return check
 
 
 def _record_outcomes(rows: list[InboundOrder]) -> None:

@@ -38,6 +38,20 @@ def stock_items_lock(
     return stock_items_locked(rows, locations=locations)
 
 
+def stock_items_read(*, product_ids: Iterable[int], location_ids: Iterable[int]) -> list[StockItem]:
+    """``stock_items_lock``'s rows as they are now, unlocked: to plan against, the lock taken later (a bulk
+    import's chunk, ``orders.bulk_placement.StockCheck``)."""
+    product_ids, location_ids = list(product_ids), list(location_ids)
+    if not product_ids or not location_ids:
+        return []
+    return list(
+        StockItem.objects.using(router.db_for_write(StockItem))
+        .select_related("location")
+        .filter(product_id__in=product_ids, location_id__in=location_ids)
+        .order_by("pk")
+    )
+
+
 def stock_items_lock_statement(*, product_ids: Iterable[int], location_ids: Iterable[int]) -> bulk.Statement | None:
     """``stock_items_lock``'s statement, to send with others (``bulk.fetch_together``); None when it would
     lock nothing. Read its rows with ``stock_items_locked``."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -46,6 +46,11 @@ from .models import Customer, Order, OrderEvent, OrderLine, Shipment, ShipmentLi
 RACE_RETRIES = 3
 
 
+class StockMoved(Exception):
+    """The stock a chunk was planned against changed too much before it was reserved (``StockCheck``):
+    place the chunk again, its stock locked first (``place_orders``)."""
+
+
 @dataclass
 class Placement:
     """What became of one order of the chunk: ``order`` and ``created`` as ``place_order`` returns them,
@@ -59,6 +64,40 @@ class Placement:
     @property
     def errors(self) -> list[ErrorItem]:
         return self.error.items if self.error is not None else []
+
+
+@dataclass
+class StockCheck:
+    """A chunk's reservation, made last: ``place_orders_reserving_last`` plans the chunk against its stock rows
+    as read, unlocked, and stores every other row; ``reserve()``, the transaction's last write, locks those
+    rows (primary-key order), checks the plan still holds and reserves. So chunks placed side by side (a
+    parallel import) hold the stock locks only for that UPDATE and the commit, not for the chunk's work.
+
+    The plan still holds when every row still has what the chunk takes from it (after the channel's safety
+    stock), and no product the chunk backordered has more free stock than the plan saw (a receipt committed
+    meanwhile would not find these backorders): never oversold, never below safety stock, nothing left
+    backordered beside free stock. Otherwise ``StockMoved``.
+    """
+
+    product_ids: list[int]
+    location_ids: list[int]
+    free_seen: dict[int, int]  # stock row -> on hand minus reserved, as planned against
+    safety: dict[int, int]  # location -> units the channel keeps back
+    need: dict[int, int] = field(default_factory=dict)  # stock row -> units the chunk reserves
+    short: set[int] = field(default_factory=set)  # products the chunk backordered
+
+    def reserve(self) -> None:
+        locked = stock_locks.stock_items_lock(product_ids=self.product_ids, location_ids=self.location_ids)
+        if not set(self.need) <= {item.pk for item in locked}:
+            raise StockMoved("a stock row the chunk reserves from is gone")
+        for item in locked:
+            free = item.on_hand - item.reserved
+            taken = self.need.get(item.pk, 0)
+            if taken and taken > free - self.safety.get(item.location_id, 0):
+                raise StockMoved(f"stock row {item.pk}: {taken} planned, {free} free now")
+            if item.product_id in self.short and free > self.free_seen.get(item.pk, 0):
+                raise StockMoved(f"stock row {item.pk}: {free} free now, backordered against less")
+        stock_services.stock_reserve(quantities=self.need)
 
 
 @dataclass
@@ -80,14 +119,34 @@ def place_orders(*, channel, batch: Sequence[services.OrderInput], actor: str) -
     for attempt in range(RACE_RETRIES):
         try:
             with transaction.atomic():
-                return _place_chunk(channel=channel, batch=list(batch), actor=actor)
+                return _place_chunk(channel=channel, batch=list(batch), actor=actor)[0]
         except IntegrityError:
             if attempt == RACE_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _place_chunk(*, channel, batch: list[services.OrderInput], actor: str) -> list[Placement]:
+def place_orders_reserving_last(
+    *, channel, batch: Sequence[services.OrderInput], actor: str
+) -> tuple[list[Placement], StockCheck]:
+    """``place_orders`` without the stock locked while the chunk is planned and stored: the caller writes what
+    else goes with the chunk, then calls ``reserve()`` of the ``StockCheck`` last, in the same transaction.
+
+    No retries: ``StockMoved`` from ``reserve()`` or an ``IntegrityError`` (another transaction placed one
+    of these external ids) leave the caller's transaction to roll back, and the chunk to ``place_orders``.
+    Call it inside a transaction (``reserve()`` must run in the same one).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("place_orders_reserving_last must run inside a transaction")
+    placements, check = _place_chunk(channel=channel, batch=list(batch), actor=actor, lock=False)
+    return placements, check or StockCheck(product_ids=[], location_ids=[], free_seen={}, safety={})
+
+
+def _place_chunk(
+    *, channel, batch: list[services.OrderInput], actor: str, lock: bool = True
+) -> tuple[list[Placement], StockCheck | None]:
+    """The chunk placed; with ``lock=False`` its stock is read unlocked and not reserved: the ``StockCheck``
+    reserves it (otherwise None)."""
     now = timezone.now()
     results = [Placement(data=data) for data in batch]
     fingerprints = [data.fingerprint() for data in batch]
@@ -119,16 +178,20 @@ def _place_chunk(*, channel, batch: list[services.OrderInput], actor: str) -> li
         first_of[data.external_id] = i
         todo.append(i)
 
+    check = None
     if todo:
-        fresh = _plan_and_build(
-            channel=channel, batch=batch, fingerprints=fingerprints, todo=todo, products=products, now=now
+        fresh, check = _plan_and_build(
+            channel=channel, batch=batch, fingerprints=fingerprints, todo=todo, products=products, now=now, lock=lock
         )
         for i, one in zip(todo, fresh, strict=True):
             results[i].order, results[i].created = one.order, True
-        _store(fresh=fresh, actor=actor, now=now)
+        need = _store(fresh=fresh, actor=actor, now=now, reserve=check is None)
+        if check is not None:
+            check.need = need
+            check.short = {line.product_id for f in fresh for line in f.lines if line.quantity_reserved < line.quantity}
     for i, j in twins.items():
         results[i].order = results[j].order
-    return results
+    return results, check
 
 
 def _customers(batch: list[services.OrderInput], todo: list[int]) -> dict[str, Customer]:
@@ -137,9 +200,9 @@ def _customers(batch: list[services.OrderInput], todo: list[int]) -> dict[str, C
     for i in todo:
         wanted.setdefault(batch[i].customer.email.lower(), batch[i].customer)
     found = {c.email: c for c in Customer.objects.filter(email__in=list(wanted))}
-    missing = [
+    missing = [  # in e-mail order: chunks placed side by side wait on each other's new rows in one order
         Customer(email=email, name=c.name, phone=c.phone, kind=c.kind)
-        for email, c in wanted.items()
+        for email, c in sorted(wanted.items())
         if email not in found
     ]
     if missing:
@@ -156,12 +219,18 @@ def _plan_and_build(
     todo: list[int],
     products: dict[str, Product],
     now,
-) -> list[_Fresh]:
-    """Source every order against the chunk's locked stock, in the chunk's order, and build its rows."""
+    lock: bool,
+) -> tuple[list[_Fresh], StockCheck | None]:
+    """Source every order against the chunk's stock (locked, or with ``lock=False`` as read, and a
+    ``StockCheck`` of what was read), in the chunk's order, and build its rows."""
     customers = _customers(batch, todo)
     locations = services._channel_locations(channel)
-    product_ids = {products[line.sku].pk for i in todo for line in batch[i].lines}
-    stock = stock_locks.stock_items_lock(product_ids=product_ids, location_ids=[loc.pk for loc in locations])
+    product_ids = sorted({products[line.sku].pk for i in todo for line in batch[i].lines})
+    location_ids = [loc.pk for loc in locations]
+    if lock:
+        stock = stock_locks.stock_items_lock(product_ids=product_ids, location_ids=location_ids)
+    else:
+        stock = stock_locks.stock_items_read(product_ids=product_ids, location_ids=location_ids)
     stock_of: dict[int, list[StockItem]] = defaultdict(list)
     for item in stock:
         stock_of[item.product_id].append(item)
@@ -170,6 +239,10 @@ def _plan_and_build(
     base = routing.context_for(channel=channel, address=batch[todo[0]].shipping_address, locations=locations)
     capped = [loc.pk for loc in locations if loc.daily_shipment_capacity is not None]
     opened: dict[int, int] = defaultdict(int)
+    check = None
+    if not lock:
+        free_seen = {item.pk: item.on_hand - item.reserved for item in stock}  # before the plan takes any
+        check = StockCheck(product_ids, location_ids, free_seen, safety=dict(base.safety_stock))
 
     fresh = []
     for i in todo:
@@ -200,12 +273,13 @@ def _plan_and_build(
         lines = services._line_rows(order=order, data=data, products=products, prices=prices, route=route)
         awaiting = services._awaits_payment(data=data, customer=customer)
         fresh.append(_Fresh(order=order, lines=lines, route=route, awaiting_payment=awaiting))
-    return fresh
+    return fresh, check
 
 
-def _store(*, fresh: list[_Fresh], actor: str, now) -> None:
+def _store(*, fresh: list[_Fresh], actor: str, now, reserve: bool = True) -> dict[int, int]:
     """The chunk's inserts and updates: one statement per table, plus one UPDATE per set of orders a hold
-    check held (orders go in with the status they move to, as ``place_order`` stores them)."""
+    check held (orders go in with the status they move to, as ``place_order`` stores them). Returns the
+    units reserved per stock row; with ``reserve=False`` they are only counted (``StockCheck`` reserves)."""
     at = timezone.now()  # the moves' time (their received_at) and the routings'
     outcomes = []
     for f in fresh:
@@ -214,18 +288,19 @@ def _store(*, fresh: list[_Fresh], actor: str, now) -> None:
     insert_many(Order, [f.order for f in fresh])
     insert_many(OrderLine, [line for f in fresh for line in f.lines])
 
-    reserve: dict[int, int] = defaultdict(int)
+    reserved: dict[int, int] = defaultdict(int)
     shipments: list[Shipment] = []
     shipment_lines: list[ShipmentLine] = []
     for f in fresh:
         for a in f.route.allocations:
-            reserve[a.stock_item.pk] += a.quantity
+            reserved[a.stock_item.pk] += a.quantity
         new, rows = services._shipment_rows(
             order=f.order, lines=f.lines, allocations=f.route.allocations, by_location={}
         )
         shipments += new
         shipment_lines += rows
-    stock_services.stock_reserve(quantities=reserve)
+    if reserve:
+        stock_services.stock_reserve(quantities=reserved)
     insert_many(Shipment, shipments)
     insert_many(ShipmentLine, shipment_lines)
 
@@ -253,6 +328,7 @@ def _store(*, fresh: list[_Fresh], actor: str, now) -> None:
     undated = timezone.now()  # a move no stamp dates comes after what the checks recorded, as in place_order
     events += [lifecycle.event(o, to, actor=actor, data=data, at=when or undated) for o, to, data, when in finals]
     _record_events(events)
+    return dict(reserved)
 
 
 def _record_events(events: list[OrderEvent]) -> None:

@@ -146,7 +146,7 @@ def _peak_bytes(tmp_path, count: int) -> int:
     gc.set_threshold(100, 2, 2)  # collect cycles promptly: the peak is what is held, not garbage in waiting
     tracemalloc.start()
     try:
-        assert run(path, "--batch-size", "20")[0] == 0
+        assert run(path, "--batch-size", "20", "--jobs", "1")[0] == 0  # this process holds every batch
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -88,8 +88,12 @@ def _one_by_one(channel, inputs) -> list[tuple]:
 
 
 def _in_bulk(channel, inputs) -> list[tuple]:
+    return _answers(bulk_placement.place_orders(channel=channel, batch=inputs, actor="system"))
+
+
+def _answers(results: list[bulk_placement.Placement]) -> list[tuple]:
     answers = []
-    for result in bulk_placement.place_orders(channel=channel, batch=inputs, actor="system"):
+    for result in results:
         if result.error is not None:
             answers.append(("failed", result.error.code, [(e.code, e.attr) for e in result.errors]))
         else:
@@ -133,13 +137,18 @@ def _state() -> dict:
     return {"orders": orders, "stock": stock}
 
 
-def test_a_chunk_gives_the_same_answers_and_rows_as_one_by_one(channel, floor, hooks):
-    inputs = _inputs()
+def _rolled_back(place) -> tuple[list[tuple], dict]:
+    """What ``place()`` answers and writes, then undone: what another way of placing must match."""
     before = transaction.savepoint()
-    expected_answers = _one_by_one(channel, inputs)
-    expected = _state()
+    answers, state = place(), _state()
     transaction.savepoint_rollback(before)
     assert Order.objects.count() == 0
+    return answers, state
+
+
+def test_a_chunk_gives_the_same_answers_and_rows_as_one_by_one(channel, floor, hooks):
+    inputs = _inputs()
+    expected_answers, expected = _rolled_back(lambda: _one_by_one(channel, inputs))
 
     answers = _in_bulk(channel, inputs)
 
@@ -222,3 +231,66 @@ def test_events_reach_the_outbox_in_one_task_after_commit(
     assert events == ["placed", "routed"] * 3 + ["received"] * 3
     assert enqueued.call_count == 1  # one task for the chunk, not one per event
     assert not OrderEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def _reserving_last(channel, inputs):
+    """``place_orders_reserving_last`` in a transaction of its own; the answers and the check, unreserved."""
+    with transaction.atomic():
+        results, check = bulk_placement.place_orders_reserving_last(channel=channel, batch=inputs, actor="system")
+    return _answers(results), check
+
+
+def test_a_chunk_reserving_last_gives_the_same_answers_and_rows(channel, floor, hooks):
+    inputs = _inputs()
+    expected_answers, expected = _rolled_back(lambda: _in_bulk(channel, inputs))
+
+    answers, check = _reserving_last(channel, inputs)
+    assert not StockItem.objects.filter(reserved__gt=0).exists()  # stored, planned, not reserved yet
+    check.reserve()
+
+    assert answers == expected_answers
+    assert _state() == expected
+    assert "B-4" in {a[1] for a in answers if a[0] == "placed"}  # a backorder among them
+
+
+def test_reserving_last_refuses_stock_another_took_meanwhile(channel, floor, warehouse):
+    _, check = _reserving_last(channel, [factories.order_input("R-1", [("TEE", 4)])])
+    tee = StockItem.objects.get(product__sku="TEE", location=warehouse)
+    StockItem.objects.filter(pk=tee.pk).update(reserved=F("reserved") + 3)  # another order's, committed first
+
+    with pytest.raises(bulk_placement.StockMoved):
+        check.reserve()
+    tee.refresh_from_db()
+    assert tee.reserved == 3  # nothing of the chunk's
+
+
+def test_reserving_last_refuses_a_backorder_beside_stock_received_meanwhile(channel, floor, warehouse):
+    from inventory.services import stock_receive
+
+    answers, check = _reserving_last(channel, [factories.order_input("R-2", [("TEE", 12)])])
+    assert Order.objects.get(external_id="R-2").status == "backordered"
+    tee = StockItem.objects.get(product__sku="TEE", location=warehouse)
+    stock_receive(product=tee.product, location=warehouse, quantity=5, reference="PO-1", actor="test")
+
+    with pytest.raises(bulk_placement.StockMoved):
+        check.reserve()  # a receipt committed meanwhile found no backorder to fill: this one must not stand
+
+
+def test_reserving_last_stands_when_what_moved_still_leaves_enough(channel, floor):
+    _, check = _reserving_last(channel, [factories.order_input("R-3", [("CAP", 2)])])
+    cap = StockItem.objects.get(product__sku="CAP")
+    StockItem.objects.filter(pk=cap.pk).update(reserved=F("reserved") + 4)  # 9 on hand: 2 + 4 still fit
+
+    check.reserve()
+
+    cap.refresh_from_db()
+    assert cap.reserved == 6
+    assert Order.objects.get(external_id="R-3").lines.get().quantity_reserved == 2
+
+
+def test_reserving_last_needs_a_transaction(channel, floor):
+    with (
+        mock.patch.object(transaction.get_connection(), "in_atomic_block", False),
+        pytest.raises(RuntimeError, match="inside a transaction"),
+    ):
+        bulk_placement.place_orders_reserving_last(channel=channel, batch=[], actor="system")

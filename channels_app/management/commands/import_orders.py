@@ -8,6 +8,7 @@ channel unknown (one line on stderr, no traceback).
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from channels_app.importers.readers import FORMATS, CountingReader, UnusableFile, read_payloads
 from channels_app.intake import ImportResult, inbound_import
 from channels_app.models import SalesChannel
+
+MAX_JOBS = 4  # past a few, the batches wait on each other's stock rows and on the disk more than on the CPU
 
 
 class Command(BaseCommand):
@@ -28,9 +31,23 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
         parser.add_argument("--batch-size", type=int, default=1000, help="Orders placed together in one transaction.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar, even on a terminal.")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help="Processes placing batches side by side on PostgreSQL (default: one per CPU, at most "
+            f"{MAX_JOBS}); 1 places every batch in turn, in the file's order.",
+        )
 
-    def handle(self, *args, file, channel, fmt, batch_size, no_progress, **options):
+    def handle(self, *args, file, channel, fmt, batch_size, no_progress, jobs, **options):
         from tqdm import tqdm
+
+        if jobs is None:
+            jobs = min(os.cpu_count() or 1, MAX_JOBS)
+        if jobs < 1:
+            raise CommandError("--jobs must be at least 1.", returncode=2)
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.", returncode=2)
 
         target = SalesChannel.objects.filter(code=channel).first()
         if target is None:
@@ -61,6 +78,7 @@ class Command(BaseCommand):
                     batch_size=batch_size,
                     on_order=so_far.count,
                     bulk=True,
+                    jobs=jobs,
                 )
             except UnusableFile as exc:
                 done = f" (before that: {so_far})" if so_far.total else ""
