@@ -104,10 +104,13 @@ class OrderInput:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), Decimal, datetime, date})  # exact types: the leaves
 
 
 def _plain(value: Any) -> Any:
     """``dataclasses.asdict`` as JSON sees it: dataclasses as dicts, the other values themselves, not copies."""
+    if type(value) in _AS_THEY_ARE:
+        return value
     names = _FIELD_NAMES.get(type(value))
     if names is None and is_dataclass(type(value)):
         names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclass_fields(value))

@@ -142,27 +142,48 @@ def test_a_batch_whose_placing_crashes_is_staged_first_and_placed_one_by_one(tmp
 def _peak_bytes(tmp_path, count: int) -> int:
     path = tmp_path / f"m{count}.csv"
     write_orders_csv(path, count=count, skus=SKUS, prefix=f"M{count}")
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100, 2, 2)  # collect cycles promptly: the peak is what is held, not garbage in waiting
     tracemalloc.start()
     try:
         assert run(path, "--batch-size", "20", "--jobs", "1")[0] == 0  # this process holds every batch
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-        gc.set_threshold(*thresholds)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_memory_stays_flat_as_the_file_grows(tmp_path, channel, catalogue, monkeypatch):
+    from channels_app.management.commands import import_orders
     from orders import outbox
 
     # Each batch really commits here, as in a real import, so nothing waits for a commit that never
     # comes; the outbox's dispatch is left out to keep the test fast (it runs after commit, per batch).
     monkeypatch.setattr(outbox, "wants", lambda event_type: False)
+    # Cycles collected promptly: the peak is what is held, not garbage in waiting (the import's own
+    # thresholds let up to 7,000 young objects wait).
+    monkeypatch.setattr(import_orders, "GC_THRESHOLDS", (100, 2, 2))
     _peak_bytes(tmp_path, 60)  # caches and lazy imports are paid here, not by the first measured run
     small, large = _peak_bytes(tmp_path, 100), _peak_bytes(tmp_path, 800)
     assert Order.objects.count() == 960
     # Streaming: a batch in memory at a time. Holding the orders would cost ~8x for 8x the file;
     # measured 1.2-1.5x (caches that fill as a run goes on, the allocator's own slack).
     assert large < 2 * small, (small, large)
+
+
+def test_the_import_runs_with_the_collector_set_for_batches_and_restores_it(tmp_path, channel, catalogue, monkeypatch):
+    from channels_app import intake
+    from channels_app.management.commands import import_orders
+
+    seen = []
+    real = intake.inbound_import
+
+    def spy(**kwargs):
+        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+        return real(**kwargs)
+
+    monkeypatch.setattr(import_orders, "inbound_import", spy)
+    before = gc.get_threshold()
+    path = write_csv(tmp_path / "gc.csv", csv_rows("GC-1", ("BULK-A", 1, "5.00")))
+
+    assert run(path) == (0, "imported 1, duplicates 0, failed 0")
+    assert seen == [(import_orders.GC_THRESHOLDS, True)]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
