@@ -16,10 +16,13 @@ batch is staged on its own first and placed one by one, as above.
 from __future__ import annotations
 
 import copy
+import ctypes
 import hashlib
 import json
 import logging
 import multiprocessing
+import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -300,6 +303,21 @@ def _import_batch_apart(kwargs: dict, actor: str) -> list[str]:
         connections.close_all()
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """A placing process dies with the import that forked it (killed, say): left alone it would wait for
+    batches forever, or finish its own beside the import run again. Linux only; elsewhere it finishes its
+    batch and waits."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
 class _Parallel:
     """Batches placed by ``jobs`` forked processes, each in its own transaction, at most two a process in
     flight (memory stays flat); statuses reported in the order the batches were read.
@@ -322,7 +340,13 @@ class _Parallel:
     @classmethod
     def start(cls, jobs: int) -> _Parallel:
         connections.close_all()  # the processes are forked: none may share this one's database connections
-        return cls(ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")), jobs)
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
+        return cls(pool, jobs)
 
     def submit(self, kwargs: dict, *, actor: str, done: Callable[[list[str]], None]) -> None:
         self.pending.append((self.pool.submit(_import_batch_apart, kwargs, actor), done))

@@ -219,7 +219,7 @@ def test_an_import_process_sigkilled_half_way_is_finished_by_the_next_run(channe
     path, ids = _export(tmp_path, n)
     env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": ""}  # tasks in-process: no broker needed
     cmd = [sys.executable, "manage.py", "import_orders", str(path), "--channel", channel.code,
-           "--format", "shopify", "--batch-size", "1", "--no-progress"]  # fmt: skip
+           "--format", "shopify", "--batch-size", "1", "--jobs", "2", "--no-progress"]  # fmt: skip
     worker = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while Order.objects.count() < 10 and worker.poll() is None and time.monotonic() < deadline:
@@ -227,6 +227,11 @@ def test_an_import_process_sigkilled_half_way_is_finished_by_the_next_run(channe
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     assert worker.returncode == -signal.SIGKILL
+    # Its placing processes die with it: none goes on placing beside the next run, or waits forever.
+    deadline = time.monotonic() + 10
+    while _running(str(path)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running(str(path)) == []
     done = Order.objects.count()
     assert 10 <= done < n, f"the kill came too late to prove anything ({done} of {n})"
 
@@ -234,3 +239,16 @@ def test_an_import_process_sigkilled_half_way_is_finished_by_the_next_run(channe
     _assert_each_order_once(ids)
     tee.refresh_from_db()
     assert tee.reserved == n
+
+
+def _running(argument: str) -> list[int]:
+    """Live processes (not zombies) with ``argument`` on their command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            listed = argument.encode() in (entry / "cmdline").read_bytes().split(b"\0")
+            if listed and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return found

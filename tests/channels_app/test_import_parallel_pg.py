@@ -123,3 +123,43 @@ def test_jobs_must_be_at_least_one(tmp_path, channel, catalogue):
     path = write_csv(tmp_path / "one.csv", csv_rows("J-1", ("PAR-A", 1, "9.90")))
     assert run(path, "--jobs", "0") == (2, "--jobs must be at least 1.")
     assert not Order.objects.exists()
+
+
+def test_a_file_unreadable_half_way_keeps_and_counts_the_batches_handed_out(tmp_path, channel, catalogue):
+    path = write_csv(tmp_path / "half.csv", [row for i in range(200) for row in csv_rows(f"H-{i}", ("PAR-A", 1, ""))])
+    with path.open("ab") as fh:
+        fh.write(b"H-200,2026-11-20T14:03:00Z,\xff\xfe not UTF-8\n")
+
+    code, message = run(path, "--jobs", "2", "--batch-size", "10")
+
+    assert code == 2
+    assert "Unreadable CSV near line" in message
+    placed = Order.objects.count()
+    assert 0 < placed < 200
+    assert placed % 10 == 0  # whole batches, every one read before the bad bytes
+    assert f"(before that: imported {placed}, duplicates 0, failed 0)" in message
+    assert InboundOrder.objects.count() == placed
+
+
+def test_an_import_process_that_dies_is_an_error_and_a_rerun_completes(tmp_path, channel, catalogue, monkeypatch):
+    import os
+
+    real = intake._import_batch
+
+    def dies_on_the_third(kwargs, **options):
+        if kwargs["payloads"][0]["external_id"] == "D-20":
+            os._exit(9)  # as the kernel's OOM killer would
+        return real(kwargs, **options)
+
+    monkeypatch.setattr(intake, "_import_batch", dies_on_the_third)  # the forked processes inherit it
+    path = write_csv(tmp_path / "dies.csv", [row for i in range(40) for row in csv_rows(f"D-{i}", ("PAR-B", 1, ""))])
+
+    code, message = run(path, "--jobs", "2", "--batch-size", "10")
+
+    assert code == 1
+    assert "an import process died" in message
+    assert "run the import again" in message
+    monkeypatch.setattr(intake, "_import_batch", real)
+    assert run(path, "--jobs", "2", "--batch-size", "10")[0] == 0
+    assert Order.objects.count() == 40 == InboundOrder.objects.filter(status="imported").count()
+    assert stock_drift() == []

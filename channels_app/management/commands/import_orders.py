@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +85,12 @@ class Command(BaseCommand):
             except UnusableFile as exc:
                 done = f" (before that: {so_far})" if so_far.total else ""
                 raise CommandError(f"{name}: {exc}{done}", returncode=2) from None
+            except BrokenProcessPool:  # killed (out of memory?): its batch committed whole or not at all
+                raise CommandError(
+                    f"{name}: an import process died ({so_far} before that); run the import again: "
+                    "what was placed counts as duplicates, the rest is placed.",
+                    returncode=1,
+                ) from None
         if result.total == 0:
             raise CommandError(f"{name}: no orders found in the file.", returncode=2)
         self.stdout.write(str(result))
