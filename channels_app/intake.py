@@ -414,6 +414,8 @@ def _import_in_bulk(
             return _bulk_attempt(**kwargs, actor=actor, reserving_last=True)
         except (bulk_placement.StockMoved, IntegrityError) as exc:
             log.info("import: a batch of %s placed again with its stock locked first: %s", len(payloads), exc)
+        except Exception:  # as the attempt below would: nothing kept; that one crashes too or places it
+            log.exception("import: placing a batch of %s reserving last crashed; placing it again", len(payloads))
     try:
         return _bulk_attempt(**kwargs, actor=actor, reserving_last=False)
     except Exception:

@@ -7,7 +7,10 @@ events are bulk-inserted, the chunk's stock rows are locked once (primary-key
 order, ``inventory.locks``) and reserved with one UPDATE. Sourcing
 (``sourcing.plan``) runs per order in memory against the locked rows, each
 order taking its units from what the previous ones left, as if they had been
-placed one after another in the chunk's order.
+placed one after another in the chunk's order. ``place_orders_reserving_last``
+(chunks placed side by side by a parallel import) plans against the stock rows
+as read and locks them only for the reservation, the transaction's last write
+(``StockCheck``), refused if the stock moved too far meanwhile.
 
 Per order, the same answer as ``place_order``: placed (``created``), a
 duplicate of an order already placed with the same content (in an earlier run

@@ -187,3 +187,24 @@ def test_the_import_runs_with_the_collector_set_for_batches_and_restores_it(tmp_
     assert run(path) == (0, "imported 1, duplicates 0, failed 0")
     assert seen == [(import_orders.GC_THRESHOLDS, True)]
     assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+
+
+def test_a_batch_whose_reserving_last_crashes_is_placed_again_the_usual_way(tmp_path, channel, catalogue, monkeypatch):
+    """A bug in the reserving-last attempt (the parallel import's) costs the attempt, not the batch."""
+    from channels_app import intake
+    from channels_app.importers.readers import read_payloads
+
+    def crash(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bulk_placement, "place_orders_reserving_last", crash)
+    rows = csv_rows("RL-1", ("BULK-A", 2, "5.00")) + csv_rows("RL-2", ("BULK-B", 1, "5.00"))
+    with write_csv(tmp_path / "rl.csv", rows).open("rb") as fh:
+        payloads = list(read_payloads("csv", fh))
+    kwargs = {"channel": channel, "way_in": "file", "fmt": "csv", "source": "rl.csv", "payloads": payloads}
+
+    statuses = intake._import_batch(kwargs, actor="system", bulk=True, reserving_last=True)
+
+    assert statuses == ["imported", "imported"]
+    assert InboundOrder.objects.count() == 2
+    assert sorted(Order.objects.values_list("external_id", "lines__quantity_reserved")) == [("RL-1", 2), ("RL-2", 1)]
