@@ -27,13 +27,7 @@ def stock_items_lock(
     if not product_ids or not location_ids:
         return []  # as the ORM answers an empty IN: no query
     if locations is None:
-        return list(
-            StockItem.objects.using(alias)
-            .select_for_update(of=("self",))
-            .select_related("location")
-            .filter(product_id__in=product_ids, location_id__in=location_ids)
-            .order_by("pk")
-        )
+        return list(_rows(product_ids, location_ids).select_for_update(of=("self",)))
     (rows,) = bulk.fetch_together(alias, stock_items_lock_statement(product_ids=product_ids, location_ids=location_ids))
     return stock_items_locked(rows, locations=locations)
 
@@ -44,7 +38,11 @@ def stock_items_read(*, product_ids: Iterable[int], location_ids: Iterable[int])
     product_ids, location_ids = list(product_ids), list(location_ids)
     if not product_ids or not location_ids:
         return []
-    return list(
+    return list(_rows(product_ids, location_ids))
+
+
+def _rows(product_ids: list[int], location_ids: list[int]):
+    return (
         StockItem.objects.using(router.db_for_write(StockItem))
         .select_related("location")
         .filter(product_id__in=product_ids, location_id__in=location_ids)

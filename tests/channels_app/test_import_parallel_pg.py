@@ -163,3 +163,21 @@ def test_an_import_process_that_dies_is_an_error_and_a_rerun_completes(tmp_path,
     assert run(path, "--jobs", "2", "--batch-size", "10")[0] == 0
     assert Order.objects.count() == 40 == InboundOrder.objects.filter(status="imported").count()
     assert stock_drift() == []
+
+
+def test_a_placing_process_reserves_last(tmp_path, channel, catalogue, monkeypatch):
+    """What each forked process runs (here in this one): the batch planned unlocked, reserved last."""
+    from channels_app.importers.readers import read_payloads
+
+    calls = []
+    real = bulk_placement.place_orders_reserving_last
+    monkeypatch.setattr(
+        bulk_placement, "place_orders_reserving_last", lambda **kw: calls.append(len(kw["batch"])) or real(**kw)
+    )
+    with write_csv(tmp_path / "one.csv", csv_rows("RL-9", ("PAR-C", 2, ""))).open("rb") as fh:
+        payloads = list(read_payloads("csv", fh))
+    kwargs = {"channel": channel, "way_in": "file", "fmt": "csv", "source": "one.csv", "payloads": payloads}
+
+    assert intake._import_batch_apart(kwargs, "system") == ["imported"]
+    assert calls == [1]
+    assert StockItem.objects.get(product__sku="PAR-C").reserved == 2

@@ -21,7 +21,7 @@ from channels_app.intake import ImportResult, inbound_import
 from channels_app.models import SalesChannel
 
 GC_THRESHOLDS = (7_000, 20, 20)  # config.heap.THRESHOLDS (apps do not import config)
-MAX_JOBS = 4  # past a few, the batches wait on each other's stock rows and on the disk more than on the CPU
+MAX_JOBS = 4  # more processes than cores add nothing (2 cores: 3 or 4 no faster than 2); each holds a connection
 
 
 class Command(BaseCommand):
