@@ -208,3 +208,16 @@ def test_a_batch_whose_reserving_last_crashes_is_placed_again_the_usual_way(tmp_
     assert statuses == ["imported", "imported"]
     assert InboundOrder.objects.count() == 2
     assert sorted(Order.objects.values_list("external_id", "lines__quantity_reserved")) == [("RL-1", 2), ("RL-2", 1)]
+
+
+@pytest.mark.parametrize(
+    ("option", "rule"), [("--batch-size", "--batch-size must be at least 1."), ("--jobs", "--jobs must be at least 1.")]
+)
+def test_a_count_below_one_is_refused_before_anything_is_read(tmp_path, channel, catalogue, option, rule):
+    path = write_csv(tmp_path / "z.csv", csv_rows("Z-1", ("BULK-A", 1, "5.00")))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=rule) as refused:
+        call_command("import_orders", "--channel", "webstore", "--format", "csv", option, "0", str(path), stdout=out)
+    assert refused.value.returncode == 2
+    assert not InboundOrder.objects.exists()
+    assert not Order.objects.exists()
