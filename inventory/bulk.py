@@ -22,21 +22,26 @@ keyed by ``keys_statement`` drawn in a round trip that happens anyway.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
+import orjson
 from django.db import connections, models, router
 from django.db.models.base import ModelState
+from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
+from psycopg.types.json import Jsonb
 
 M = TypeVar("M", bound=models.Model)
 COPY_FROM = 100
 
 # Fields whose Python value PostgreSQL takes as it is (exact classes: a subclass such as a country
-# field may hold an object of its own); any other goes through its get_db_prep_save.
+# field may hold an object of its own); any other is prepared as ``_column`` says.
 _PLAIN = {
     models.AutoField,
     models.BigAutoField,
@@ -74,7 +79,7 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
             return one_insert.insert(model, objs)
     fields = list(meta.concrete_fields)
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    columns = [(f.attname, None if type(f) in _PLAIN else f) for f in fields]
+    columns = [_column(f) for f in fields]
     relations = [f for f in fields if f.is_relation]
     table = meta.db_table
     quote = connection.ops.quote_name
@@ -101,16 +106,79 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     return objs
 
 
-def _row(obj: models.Model, columns: list[tuple[str, models.Field | None]], connection) -> list:
+def _row(obj: models.Model, columns: list[Column], connection) -> list:
+    """The values of a new row, read from the instance's ``__dict__`` (as Django's descriptors read them)."""
     row = []
-    for attname, prepare in columns:
-        value = getattr(obj, attname)
-        if prepare is not None:
-            value = prepare.get_db_prep_save(value, connection)
-        elif isinstance(value, enum.Enum):  # a choices member: its value, never psycopg's enum-by-name
-            value = value.value
+    attrs = obj.__dict__
+    for attname, prepare, made in columns:
+        if made is not None:  # a descriptor of its own: prepared once per stored value
+            value = _through_descriptor(obj, attname, prepare, made, connection)
+        else:
+            value = attrs[attname] if attname in attrs else getattr(obj, attname)
+            if prepare is not None:
+                value = prepare(value, connection)
+            elif isinstance(value, enum.Enum):  # a choices member: its value, never psycopg's enum-by-name
+                value = value.value
         row.append(value)
     return row
+
+
+def _through_descriptor(obj: models.Model, attname: str, prepare: Prepare, made: dict, connection):
+    """What ``prepare`` makes of the field's value as its descriptor gives it, remembered by the stored
+    value: a country field's descriptor builds a ``Country`` on every read, which cost a third of an order
+    row; the descriptor's value depends on the stored one alone."""
+    stored = obj.__dict__.get(attname, _UNSET)
+    key = (type(stored), stored)  # 1 and True are equal keys, not equal values
+    try:
+        return made[key]
+    except (KeyError, TypeError):  # not seen yet, or a value that cannot be a key
+        value = prepare(getattr(obj, attname), connection)
+    if stored is not _UNSET:
+        with contextlib.suppress(TypeError):
+            made[key] = value
+    return value
+
+
+_UNSET = object()
+
+
+Prepare = Callable[[object, object], object]
+
+
+Column = tuple[str, "Prepare | None", "dict | None"]
+
+
+def _column(field: models.Field) -> Column:
+    """A column's attribute, how its value is made ready for PostgreSQL (``None``: as it is) and, for a
+    field whose descriptor is not Django's own, what it made of each stored value (an empty dict: each
+    insert starts its own, ``_through_descriptor``)."""
+    if type(field) in _PLAIN:
+        return field.attname, None, None
+    if type(field) is models.JSONField and field.encoder is None:
+        return field.attname, functools.partial(_jsonb, field), None
+    own = isinstance(getattr(field.model, field.attname, None), DeferredAttribute)
+    return field.attname, field.get_db_prep_save, None if own else {}
+
+
+def _jsonb(field: models.JSONField, value, connection):
+    """What ``get_db_prep_save`` gives for a dict or a list, encoded by orjson: the JSON of a routing
+    decision or a raw payload (about 1 KB an order) cost an import more than the rest of writing its rows.
+    PostgreSQL keeps jsonb parsed, so the text's spacing and key order are not stored."""
+    if type(value) is dict or type(value) is list:
+        return Jsonb(value, dumps=_json_bytes)
+    return field.get_db_prep_save(value, connection)
+
+
+_ORJSON_AS_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS  # json refuses those
+
+
+def _json_bytes(value) -> bytes:
+    """``json.dumps(value)``'s JSON: the same values, refused where json refuses a date or a dataclass.
+    (A NaN becomes null, where json wrote a NaN that PostgreSQL refused.)"""
+    try:
+        return orjson.dumps(value, option=_ORJSON_AS_JSON)
+    except orjson.JSONEncodeError:  # keys that are not strings, integers past 64 bits: as json writes them
+        return json.dumps(value).encode()
 
 
 def unsaved(model: type[M], **values) -> M:
@@ -293,6 +361,7 @@ class Batch:
             self.send()
             pending = {}
         sql, columns = _insert_sql(self.connection.alias, model, len(objs), keyed, tuple(sorted(pending)))
+        columns = [(attname, prepare, None if made is None else {}) for attname, prepare, made in columns]
         fields = meta.concrete_fields
         stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
         params = []
@@ -509,7 +578,7 @@ def _database_made(model: type[models.Model]) -> bool:
 @functools.cache
 def _insert_sql(
     alias: str, model: type[models.Model], count: int, keyed: bool, from_parents: tuple[str, ...]
-) -> tuple[str, list[tuple[str, models.Field | None]]]:
+) -> tuple[str, list[Column]]:
     """The INSERT text (composed once per model, row count and key source: the fields never change while
     running) and the columns its parameters fill."""
     quote = connections[alias].ops.quote_name
@@ -530,5 +599,5 @@ def _insert_sql(
     )
     if not keyed:
         sql += f" RETURNING {quote(meta.pk.column)}"
-    columns = [(f.attname, None if type(f) in _PLAIN else f) for f in fields if f.attname not in from_parents]
+    columns = [_column(f) for f in fields if f.attname not in from_parents]
     return sql, columns

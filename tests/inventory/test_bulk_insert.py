@@ -88,3 +88,68 @@ def test_a_child_of_an_unsaved_parent_is_refused_as_bulk_create_refuses_it(chann
     with pytest.raises(ValueError, match="unsaved related object"):
         bulk.insert_many(OrderEvent, [event])
     assert not OrderEvent.objects.exists()
+
+
+JSON_VALUES = [
+    {"nested": {"list": [1, 2.5, None, True, "é ü 中", "tab\there"], "empty": {}}, "tiny": 1e-7, "big": 12345678901234},
+    {"past 64 bits": 2**70, "a float like a price": 19.9},  # orjson refuses 2**70: json writes it
+    {1: "a key that is not a string", "2": "json writes the 1 as a string"},
+    ["a list at the top", {"k": "v"}],
+    {},
+]
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM], ids=["small-batch", "copy"])
+def test_json_values_are_stored_as_bulk_create_stores_them(channel, n):
+    customer = Customer.objects.create(email="bulk@example.com", name="A Buyer")
+    orders = _orders(channel, customer, "J", 1)
+    bulk.insert_many(Order, orders)
+
+    def events(prefix):
+        return [
+            OrderEvent(order=orders[0], type=f"{prefix}{i}", at=orders[0].placed_at, actor="t", data=JSON_VALUES[i % 5])
+            for i in range(n)
+        ]
+
+    bulk.insert_many(OrderEvent, events("c"))
+    OrderEvent.objects.bulk_create(events("b"))
+    stored = {e.type: e.data for e in OrderEvent.objects.filter(order=orders[0])}
+    assert [stored[f"c{i}"] for i in range(n)] == [stored[f"b{i}"] for i in range(n)]
+    assert stored["c2"] == {"1": "a key that is not a string", "2": "json writes the 1 as a string"}
+    assert stored["c1"]["past 64 bits"] == 2**70
+    assert stored["c0"]["tiny"] == 1e-7
+
+
+@pytest.mark.parametrize("n", [3, bulk.COPY_FROM], ids=["small-batch", "copy"])
+def test_a_value_json_refuses_is_refused_and_nothing_is_written(channel, n):
+    from datetime import UTC, datetime
+
+    customer = Customer.objects.create(email="bulk@example.com", name="A Buyer")
+    (order,) = bulk.insert_many(Order, _orders(channel, customer, "R", 1))
+    events = [OrderEvent(order=order, type="x", at=order.placed_at, actor="t", data={"n": i}) for i in range(n)]
+    events[-1].data = {"at": datetime(2026, 11, 27, tzinfo=UTC)}  # the field has no encoder: json refuses a date
+    with pytest.raises(TypeError), transaction.atomic():
+        OrderEvent.objects.bulk_create(events)
+    with pytest.raises(TypeError), transaction.atomic():
+        bulk.insert_many(OrderEvent, events)
+    assert not OrderEvent.objects.filter(order=order).exists()
+
+
+@pytest.mark.parametrize("n", [5, bulk.COPY_FROM], ids=["small-batch", "copy"])
+def test_a_country_is_stored_as_its_field_reads_it_whatever_form_it_was_given_in(channel, n):
+    """The country field's descriptor turns "us", "USA" or "840" into "US" when read; insert_many prepares
+    each stored form once and must store what it reads, as bulk_create does."""
+    customer = Customer.objects.create(email="bulk@example.com", name="A Buyer")
+    given = ["US", "us", "USA", "840", "DE", "XX"]
+
+    def rows(prefix):
+        orders = _orders(channel, customer, prefix, n)
+        for i, order in enumerate(orders):
+            order.ship_country = given[i % len(given)]
+        return orders
+
+    bulk.insert_many(Order, rows("K"))
+    Order.objects.bulk_create(rows("L"))
+    assert _rows("K") == _rows("L")
+    countries = [row["ship_country"] for row in _rows("K")]
+    assert countries[: min(n, 6)] == ["US", "US", "US", "US", "DE", "XX"][:n]

@@ -257,3 +257,13 @@ def test_ship_to_fields_are_read_only_once_shipped(boss, channel, tee):
     html = boss.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert 'name="ship_postal_code"' not in html
     assert 'name="notes"' in html
+
+
+@pytest.mark.parametrize("stored", ["US", "us", "USA", "usa", "840", "XX", "u1", "U1", "GB-WLS", ""])
+def test_the_ship_country_checked_is_what_the_order_reads(stored):
+    """The check reads the stored code as it is when django_countries would report it unchanged."""
+    from orders.address_checks import _ship_country
+    from orders.models import Order
+
+    order = Order(ship_country=stored)
+    assert _ship_country(order) == str(order.ship_country)
