@@ -23,11 +23,15 @@ keyed by ``keys_statement`` drawn in a round trip that happens anyway.
 from __future__ import annotations
 
 import contextlib
+import copy
 import enum
 import functools
 import json
+import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import orjson
@@ -79,7 +83,7 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
             return one_insert.insert(model, objs)
     fields = list(meta.concrete_fields)
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    columns = [_column(f) for f in fields]
+    columns = _Columns(fields)
     relations = [f for f in fields if f.is_relation]
     table = meta.db_table
     quote = connection.ops.quote_name
@@ -99,28 +103,51 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         # wrapped: a unique violation is an IntegrityError, as from bulk_create
         with connection.wrap_database_errors, copying as copy:
             for obj in objs:
-                copy.write_row(_row(obj, columns, connection))
+                copy.write_row(columns.row(obj, connection))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = alias
     return objs
 
 
-def _row(obj: models.Model, columns: list[Column], connection) -> list:
-    """The values of a new row, read from the instance's ``__dict__`` (as Django's descriptors read them)."""
-    row = []
-    attrs = obj.__dict__
-    for attname, prepare, made in columns:
-        if made is not None:  # a descriptor of its own: prepared once per stored value
-            value = _through_descriptor(obj, attname, prepare, made, connection)
-        else:
-            value = attrs[attname] if attname in attrs else getattr(obj, attname)
-            if prepare is not None:
-                value = prepare(value, connection)
-            elif isinstance(value, enum.Enum):  # a choices member: its value, never psycopg's enum-by-name
-                value = value.value
-        row.append(value)
-    return row
+class _Columns:
+    """An insert's columns and how its rows' values are read: from the instance's ``__dict__`` (as Django's
+    descriptors read them) all at once, then the few that are not taken as they are made ready."""
+
+    def __init__(self, fields: Sequence[models.Field]):
+        columns = [_column(f) for f in fields]
+        self.names = [attname for attname, _, _ in columns]
+        self.read = operator.itemgetter(*self.names) if len(self.names) > 1 else lambda attrs: (attrs[self.names[0]],)
+        self.prepared = [(i, *column) for i, column in enumerate(columns) if column[1] is not None]
+        skip = {i for i, *_ in self.prepared}
+        self.plain = [i for i in range(len(columns)) if i not in skip]
+
+    def fresh(self) -> _Columns:
+        """The same columns, remembering nothing yet (``_through_descriptor``): one insert's."""
+        one = copy.copy(self)
+        one.prepared = [(i, name, prepare, None if made is None else {}) for i, name, prepare, made in self.prepared]
+        return one
+
+    def row(self, obj: models.Model, connection) -> list:
+        attrs = obj.__dict__
+        try:
+            row = list(self.read(attrs))
+        except KeyError:  # a value not loaded (deferred): as its descriptor reads it
+            row = [attrs[name] if name in attrs else getattr(obj, name) for name in self.names]
+        for i, attname, prepare, made in self.prepared:
+            if made is None:
+                row[i] = prepare(row[i], connection)
+            else:  # a descriptor of its own: prepared once per stored value
+                row[i] = _through_descriptor(obj, attname, prepare, made, connection)
+        if not _NEVER_ENUMS.issuperset(map(type, row)):
+            for i in self.plain:
+                if isinstance(row[i], enum.Enum):  # a choices member: its value, never psycopg's enum-by-name
+                    row[i] = row[i].value
+        return row
+
+
+# What a row's values mostly are; a value of another type may be a choices member (an enum).
+_NEVER_ENUMS = frozenset({str, int, float, bool, type(None), Decimal, datetime, date, Jsonb})
 
 
 def _through_descriptor(obj: models.Model, attname: str, prepare: Prepare, made: dict, connection):
@@ -361,7 +388,7 @@ class Batch:
             self.send()
             pending = {}
         sql, columns = _insert_sql(self.connection.alias, model, len(objs), keyed, tuple(sorted(pending)))
-        columns = [(attname, prepare, None if made is None else {}) for attname, prepare, made in columns]
+        columns = columns.fresh()
         fields = meta.concrete_fields
         stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
         params = []
@@ -375,7 +402,7 @@ class Batch:
                         setattr(obj, field.name, parent)  # its key, and the parent stays cached
             for field in stamped:
                 field.pre_save(obj, True)
-            params.extend(_row(obj, columns, self.connection))
+            params.extend(columns.row(obj, self.connection))
         alias = self.connection.alias
 
         def saved(rows: list) -> None:
@@ -578,7 +605,7 @@ def _database_made(model: type[models.Model]) -> bool:
 @functools.cache
 def _insert_sql(
     alias: str, model: type[models.Model], count: int, keyed: bool, from_parents: tuple[str, ...]
-) -> tuple[str, list[Column]]:
+) -> tuple[str, _Columns]:
     """The INSERT text (composed once per model, row count and key source: the fields never change while
     running) and the columns its parameters fill."""
     quote = connections[alias].ops.quote_name
@@ -599,5 +626,4 @@ def _insert_sql(
     )
     if not keyed:
         sql += f" RETURNING {quote(meta.pk.column)}"
-    columns = [_column(f) for f in fields if f.attname not in from_parents]
-    return sql, columns
+    return sql, _Columns([f for f in fields if f.attname not in from_parents])

@@ -104,22 +104,30 @@ class OrderInput:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), Decimal, datetime, date})  # exact types: the leaves
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})  # exact types: leaves JSON writes itself
 
 
 def _plain(value: Any) -> Any:
-    """``dataclasses.asdict`` as JSON sees it: dataclasses as dicts, the other values themselves, not copies."""
-    if type(value) in _AS_THEY_ARE:
+    """``dataclasses.asdict`` as JSON sees it: dataclasses as dicts, the other values themselves, not copies;
+    a Decimal, datetime or date already as ``_fingerprint_value`` writes it (JSON would call it for them)."""
+    kind = type(value)
+    if kind in _AS_THEY_ARE:
         return value
-    names = _FIELD_NAMES.get(type(value))
-    if names is None and is_dataclass(type(value)):
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclass_fields(value))
+    if kind is Decimal or kind is datetime or kind is date:
+        return _fingerprint_value(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(kind):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclass_fields(value))
     if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
+        plain = {}
+        for name in names:
+            item = getattr(value, name)
+            plain[name] = item if type(item) in _AS_THEY_ARE else _plain(item)
+        return plain
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
-        return {_plain(key): _plain(item) for key, item in value.items()}
+        return {key: _plain(item) for key, item in value.items()}  # keys as JSON takes them, or refuses
     return value
 
 
