@@ -93,11 +93,13 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         for obj in objs:
             for field in stamped:
                 field.pre_save(obj, True)
+            attrs = obj.__dict__
             for field in relations:  # built with its parent before the parent had a pk, as bulk_create allows
-                if getattr(obj, field.attname) is None:
+                if attrs.get(field.attname) is None:
                     parent = field.get_cached_value(obj, None)
-                    if parent is not None:
-                        setattr(obj, field.name, parent)  # its key, and the parent stays cached
+                    if parent is not None:  # its key, as its descriptor sets it; the parent stays cached
+                        for column, key in field.related_fields:
+                            attrs[column.attname] = getattr(parent, key.attname)
         names = ", ".join(quote(f.column) for f in fields)
         copying = cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN")
         # wrapped: a unique violation is an IntegrityError, as from bulk_create
@@ -124,6 +126,8 @@ class _Columns:
 
     def fresh(self) -> _Columns:
         """The same columns, remembering nothing yet (``_through_descriptor``): one insert's."""
+        if all(made is None for *_, made in self.prepared):
+            return self
         one = copy.copy(self)
         one.prepared = [(i, name, prepare, None if made is None else {}) for i, name, prepare, made in self.prepared]
         return one
