@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import ctypes
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -34,6 +33,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from inventory.bulk import Batch, find_each, insert_many, unsaved
+from inventory.json_text import dumps_like
 from orders import bulk_placement
 from orders import services as order_services
 from orders.errors import DomainError, ErrorItem, InvalidInput
@@ -47,8 +47,13 @@ S = InboundOrder.Status
 BATCH_SIZE = 500
 
 
+_digest_text = dumps_like(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def payload_digest(fmt: str, payload: Any) -> str:
-    raw = json.dumps([fmt, payload], sort_keys=True, separators=(",", ":"), default=str)
+    """The digest of ``json.dumps([fmt, payload], sort_keys=True, separators=(",", ":"), default=str)``:
+    stored, and compared with what comes in again, so the text never changes."""
+    raw = _digest_text([fmt, payload])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

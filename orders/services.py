@@ -8,7 +8,6 @@ set by primary key (``inventory.locks``), so concurrent orders never deadlock.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, is_dataclass
@@ -25,6 +24,7 @@ from django_countries import countries
 from inventory import bulk
 from inventory import locks as stock_locks
 from inventory import services as stock_services
+from inventory.json_text import dumps_like
 from inventory.models import Location, Product, StockItem
 
 from . import backorder_policy, lifecycle, placement, shipment_lifecycle, sourcing
@@ -99,7 +99,7 @@ class OrderInput:
         default=...)``, byte for byte (tests/orders/test_fingerprint.py holds that algorithm), without
         asdict's deep copy of every value.
         """
-        raw = json.dumps(_plain(self), sort_keys=True, default=_fingerprint_value)
+        raw = _fingerprint_text(_plain(self))
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -139,6 +139,9 @@ def _fingerprint_value(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+_fingerprint_text = dumps_like(sort_keys=True, default=_fingerprint_value)
 
 
 def _validate(data: OrderInput, products: dict[str, Product]) -> list[ErrorItem]:
