@@ -62,9 +62,9 @@ def read_payloads(fmt: str, binary: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def _csv_payloads(binary: IO[bytes]) -> Iterator[dict[str, Any]]:
     text = io.TextIOWrapper(io.BufferedReader(binary), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
     try:
-        reader = csv.DictReader(text)
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        header = [h.strip() for h in next(reader, [])]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise UnusableFile(f"Not a UTF-8 CSV file: {exc}.") from None
     if not header:
@@ -72,14 +72,19 @@ def _csv_payloads(binary: IO[bytes]) -> Iterator[dict[str, Any]]:
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise UnusableFile(f"The CSV header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}.")
-    reader.fieldnames = header
+    # Each row read by position, as csv.DictReader would map it: a name given twice is its last column's,
+    # a column past the row's end is empty, a row with nothing in its named columns is a blank line.
+    last = {name: i for i, name in enumerate(header)}
+    wanted = [(column, last[column]) for column in CSV_COLUMNS]
+    named = sorted(i for name, i in last.items() if name)
 
     def rows():
         try:
             for row in reader:
-                if not any((v or "").strip() for k, v in row.items() if k):
+                n = len(row)
+                if not any(row[i].strip() for i in named if i < n):
                     continue  # blank line
-                yield {c: (row.get(c) or "").strip() for c in CSV_COLUMNS}, reader.line_num
+                yield {column: row[i].strip() if i < n else "" for column, i in wanted}, reader.line_num
         except (UnicodeDecodeError, csv.Error) as exc:
             raise UnusableFile(f"Unreadable CSV near line {reader.line_num + 1}: {exc}.") from None
 

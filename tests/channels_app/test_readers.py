@@ -6,6 +6,8 @@ import json
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channels_app.importers.parsers import CSV_COLUMNS, parse
 from channels_app.importers.readers import UnusableFile, read_payloads
@@ -73,3 +75,40 @@ def test_truncated_json_is_unusable_after_what_was_read():
     assert next(reader) == {"id": 1}
     with pytest.raises(UnusableFile, match="Not valid JSON"):
         next(reader)
+
+
+def dict_reader_payloads(data: bytes) -> list[dict]:
+    """The CSV reader as first written (csv.DictReader): what the positional reader must give, row for row."""
+    import itertools
+
+    reader = csv.DictReader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+    reader.fieldnames = [h.strip() for h in (reader.fieldnames or [])]
+    rows = []
+    for row in reader:
+        if any((v or "").strip() for k, v in row.items() if k):
+            rows.append(({c: (row.get(c) or "").strip() for c in CSV_COLUMNS}, reader.line_num))
+    return [
+        {"line": group[0][1], "rows": [r for r, _ in group], "external_id": key}
+        for key, group in ((k, list(g)) for k, g in itertools.groupby(rows, key=lambda r: r[0]["external_id"]))
+    ]
+
+
+cells = st.sampled_from(["", " ", "O-1", "O-2", " O-1 ", "x,y", 'say "hi"', "two\nlines", "é", "\t7\t"])
+extra_names = st.lists(st.sampled_from(["", " ", "note", "sku", "external_id", " quantity "]), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.permutations(CSV_COLUMNS), extra_names, st.data())
+def test_rows_are_read_as_a_dict_reader_reads_them(columns, extra, data):
+    """Columns in any order, names repeated (the last one counts), unnamed columns, rows shorter or longer
+    than the header, blank lines, quoted commas and newlines: the same payloads as csv.DictReader gave."""
+    header = list(columns)
+    for name in extra:
+        header.insert(data.draw(st.integers(0, len(header))), name)
+    rows = data.draw(st.lists(st.lists(cells, max_size=len(header) + 2), max_size=6))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    raw = out.getvalue().encode()
+    assert list(read_payloads("csv", io.BytesIO(raw))) == dict_reader_payloads(raw)
