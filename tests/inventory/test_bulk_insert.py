@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from inventory import bulk
-from orders.models import Customer, Order, OrderEvent, OrderStatus
+from orders.models import Customer, Order, OrderEvent, OrderLine, OrderStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,95 @@ def test_a_country_is_stored_as_its_field_reads_it_whatever_form_it_was_given_in
     assert _rows("K") == _rows("L")
     countries = [row["ship_country"] for row in _rows("K")]
     assert countries[: min(n, 6)] == ["US", "US", "US", "US", "DE", "XX"][:n]
+
+
+# A value of the wrong class for its column, as code may leave on an instance: bulk_create converts it, PostgreSQL
+# reads its text. Binary COPY would misread or refuse it, so the whole insert goes as text, stored as bulk_create
+# stores it.
+ODD_ORDER_VALUES = {
+    "naive placed_at": ("placed_at", datetime(2026, 11, 20, 14, 3)),  # noqa: DTZ001
+    "placed_at in another zone": ("placed_at", datetime(2026, 11, 20, 9, 3, tzinfo=timezone(timedelta(hours=-5)))),
+    "subtotal as text": ("subtotal", "39.80"),
+    "subtotal as a float": ("subtotal", 39.8),
+    "subtotal as an int": ("subtotal", 40),
+}
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+@pytest.mark.parametrize("case", [None, *ODD_ORDER_VALUES], ids=["plain", *ODD_ORDER_VALUES])
+def test_plain_rows_are_copied_in_binary_the_others_as_text_and_both_as_bulk_create_stores_them(channel, case):
+    customer = Customer.objects.create(email="bulk@example.com", name="A Buyer")
+
+    def orders(prefix):
+        rows = _orders(channel, customer, prefix, bulk.COPY_FROM)
+        if case is not None:
+            name, value = ODD_ORDER_VALUES[case]
+            setattr(rows[-1], name, value)  # one row of the hundred
+        return rows
+
+    with CaptureQueriesContext(connection) as written:
+        bulk.insert_many(Order, orders("C"))
+    Order.objects.bulk_create(orders("B"))
+    assert _rows("C") == _rows("B")
+    if connection.vendor == "postgresql":
+        copied = [q["sql"] for q in written.captured_queries if q["sql"].startswith("COPY")]
+        binary = case in (None, "placed_at in another zone", "subtotal as an int")  # the classes binary takes
+        assert copied
+        assert copied[-1].endswith("FROM STDIN (FORMAT BINARY)" if binary else "FROM STDIN")
+
+
+def _one_line_orders(channel, prefix: str, quantities: list) -> list[OrderLine]:
+    """A line for each quantity, each on an order of its own (an order has one line per product)."""
+    customer = Customer.objects.get_or_create(email="bulk@example.com", defaults={"name": "A Buyer"})[0]
+    orders = bulk.insert_many(Order, _orders(channel, customer, prefix, len(quantities)))
+    product = factories.ProductFactory()
+    return [
+        OrderLine(order=o, product=product, sku=f"{prefix}{i}", name="Tee", quantity=q, unit_price=Decimal("9.90"))
+        for i, (o, q) in enumerate(zip(orders, quantities, strict=True))
+    ]
+
+
+@pytest.mark.parametrize("odd", ["7", Decimal("7")], ids=["text", "a decimal"])
+def test_an_integer_column_given_another_class_is_stored_as_bulk_create_stores_it(channel, odd):
+    quantities = [1] * (bulk.COPY_FROM - 1) + [odd]
+    bulk.insert_many(OrderLine, _one_line_orders(channel, "C", quantities))
+    OrderLine.objects.bulk_create(_one_line_orders(channel, "B", quantities))
+    stored = dict(OrderLine.objects.values_list("sku", "quantity"))
+    assert stored["C99"] == stored["B99"] == 7
+    assert [stored[f"C{i}"] for i in range(bulk.COPY_FROM)] == [stored[f"B{i}"] for i in range(bulk.COPY_FROM)]
+
+
+@pytest.mark.postgres  # SQLite's integers have no fixed width
+@pytest.mark.parametrize("quantity", [2**31, 2**32 + 5, 2**63 + 1], ids=["2^31", "2^32+5", "2^63+1"])
+def test_a_number_past_its_columns_range_is_refused_as_bulk_create_is_and_nothing_is_written(channel, quantity):
+    """Binary integers have a fixed width: 2^32 + 5 would arrive as 5. Such a row goes as text, and
+    PostgreSQL refuses it as it refuses bulk_create's."""
+    quantities = [1] * (bulk.COPY_FROM - 1) + [quantity]
+    made, copied = _one_line_orders(channel, "B", quantities), _one_line_orders(channel, "C", quantities)
+    with pytest.raises(DataError), transaction.atomic():
+        OrderLine.objects.bulk_create(made)
+    with pytest.raises(DataError), transaction.atomic():
+        bulk.insert_many(OrderLine, copied)
+    assert not OrderLine.objects.exists()
+
+
+def test_which_rows_go_in_binary():
+    bigint, integer, numeric, stamp, text = 20, 23, 1700, 1184, 1043
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+    oids = [bigint, integer, numeric, stamp, text]
+    assert bulk._binary_types(oids, [[1, 2, Decimal("1.5"), at, "a"], [2, None, 3, None, None]]) == oids
+    assert bulk._binary_types(oids, [[1, 2**31 - 1, Decimal(1), at, "a"], [-(2**63), -(2**31), 1, at, ""]]) == oids
+    refused = {
+        "a bool for an integer": [1, True, Decimal(1), at, "a"],
+        "past int4": [1, 2**31, Decimal(1), at, "a"],
+        "past int8": [2**63, 1, Decimal(1), at, "a"],
+        "a float for a numeric": [1, 1, 1.5, at, "a"],
+        "a naive datetime": [1, 1, Decimal(1), at.replace(tzinfo=None), "a"],
+        "a date for a datetime": [1, 1, Decimal(1), at.date(), "a"],
+        "a number for text": [1, 1, Decimal(1), at, 7],
+        "a str subclass": [1, 1, Decimal(1), at, OrderStatus.RECEIVED],
+    }
+    for why, row in refused.items():
+        assert bulk._binary_types(oids, [[1, 1, Decimal(1), at, "a"], row]) is None, why
+    assert bulk._binary_types([bigint, 17], [[1, b"bytes"]]) is None  # bytea: not a type it copies in binary
+    assert bulk._binary_types([bigint, None], [[1, 2]]) is None  # a column the table lacks
