@@ -156,32 +156,23 @@ def _binary_types(oids: list[int | None], rows: list[list]) -> list[int] | None:
     allowed = [_BINARY.get(oid) for oid in oids]  # type: ignore[arg-type]
     if not rows or None in allowed:
         return None
-    seen: set[tuple[type, ...]] = set()
-    for kinds in map(_kinds, rows):  # rows of a model mostly share a handful of these
-        if kinds not in seen:
-            if not all(kind is NoneType or kind in ok for kind, ok in zip(kinds, allowed, strict=True)):
-                return None
-            seen.add(kinds)
-    nullable = {i for kinds in seen for i, kind in enumerate(kinds) if kind is NoneType}
-    for i, oid in enumerate(oids):
-        if oid in _INT_BOUND or oid == _TIMESTAMPTZ:
-            values = list(map(operator.itemgetter(i), rows))
-            if i in nullable:
-                values = [v for v in values if v is not None]
-            if not values:
-                continue
+    for oid, ok, values in zip(oids, allowed, zip(*rows, strict=True), strict=True):  # column by column
+        kinds = set(map(type, values))
+        nulls = NoneType in kinds
+        kinds.discard(NoneType)
+        if not kinds <= ok:  # type: ignore[operator]
+            return None
+        if kinds and (oid in _INT_BOUND or oid == _TIMESTAMPTZ):
+            present = list(filter(_is_not_none, values)) if nulls else values
             if oid == _TIMESTAMPTZ:
-                if None in map(_utcoffset, values):  # naive: text says what PostgreSQL makes of it
+                if None in map(_utcoffset, present):  # naive: text says what PostgreSQL makes of it
                     return None
-            elif not -_INT_BOUND[oid] <= min(values) <= max(values) < _INT_BOUND[oid]:
+            elif not -_INT_BOUND[oid] <= min(present) <= max(present) < _INT_BOUND[oid]:  # type: ignore[index]
                 return None
     return oids  # type: ignore[return-value]
 
 
-def _kinds(row: list) -> tuple[type, ...]:
-    return tuple(map(type, row))
-
-
+_is_not_none = functools.partial(operator.is_not, None)
 _utcoffset = operator.methodcaller("utcoffset")
 NoneType = type(None)
 
