@@ -291,25 +291,42 @@ def unsaved(model: type[M], **values) -> M:
         pre_init.has_listeners(model) or post_init.has_listeners(model)
     ):
         return model(**values)
+    keys = tuple(values)
+    plan = recipe.plans.get(keys) or recipe.plan(keys)
     obj = model.__new__(model)
     state = obj._state = ModelState()
     attrs = obj.__dict__
     attrs.update(recipe.constants)
-    for attname, make in recipe.made:
-        if attname not in values:
-            attrs[attname] = make()
-    for name, value in values.items():
-        relation = recipe.relations.get(name)
-        if relation is not None:
-            attrs[relation.attname] = None if value is None else getattr(value, relation.target_field.attname)
-            state.fields_cache[name] = value
-        elif name in recipe.plain:
-            attrs[name] = value
-        elif name in recipe.set_through:
-            setattr(obj, name, value)
-        else:
-            raise TypeError(f"{model.__qualname__}() got an unexpected keyword argument '{name}'")
+    for attname, make in plan.made:
+        attrs[attname] = make()
+    attrs.update(values)  # the values as given, then a related object's key set and its name dropped
+    for name, attname, target in plan.relations:
+        value = attrs.pop(name)
+        attrs[attname] = None if value is None else getattr(value, target)
+        state.fields_cache[name] = value
+    for attname in plan.set_through:
+        setattr(obj, attname, values[attname])
     return obj
+
+
+class _Plan:
+    """How ``unsaved`` builds an instance from keywords with these names: the defaults they leave to make,
+    the related objects given by name, the fields set through a descriptor of their own."""
+
+    def __init__(self, recipe: _Recipe, model: type[models.Model], keys: tuple[str, ...]):
+        for name in keys:
+            if name not in recipe.relations and name not in recipe.plain and name not in recipe.set_through:
+                raise TypeError(f"{model.__qualname__}() got an unexpected keyword argument '{name}'")
+        given = set(keys)
+        self.made = [(attname, make) for attname, make in recipe.made if attname not in given]
+        self.relations = [
+            (name, field.attname, field.target_field.attname)
+            for name, field in recipe.relations.items()
+            if name in given
+        ]
+        if any(attname in given for _, attname, _ in self.relations):  # both the object and its key given
+            raise TypeError(f"{model.__qualname__}(): give a related object or its key, not both")
+        self.set_through = [attname for attname in keys if attname in recipe.set_through]
 
 
 class _Recipe:
@@ -319,6 +336,8 @@ class _Recipe:
         self.relations: dict[str, models.Field] = {}
         self.plain: set[str] = set()
         self.set_through: set[str] = set()
+        self.model = model
+        self.plans: dict[tuple[str, ...], _Plan] = {}
         for field in model._meta.concrete_fields:
             if field.has_default() and callable(field.default):
                 self.made.append((field.attname, field.default))
@@ -331,6 +350,10 @@ class _Recipe:
                 self.set_through.add(field.attname)
             else:
                 self.plain.add(field.attname)
+
+    def plan(self, keys: tuple[str, ...]) -> _Plan:
+        made = self.plans[keys] = _Plan(self, self.model, keys)
+        return made
 
 
 @functools.cache

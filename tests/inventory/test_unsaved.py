@@ -82,3 +82,21 @@ def test_with_an_init_receiver_the_model_itself_builds_it(channel):
     finally:
         post_init.disconnect(receiver, sender=OrderEvent)
     assert seen == [event]
+
+
+def test_the_same_keywords_again_build_from_what_was_worked_out_once(channel, warehouse):
+    """The second build with the same keyword names reuses its plan: each value is still its own."""
+    customer = Customer.objects.create(email="u@example.com", name="U")
+    order = factories.order_row(channel, customer, "U-2")
+    first = _same(Shipment, order=order, location_id=warehouse.pk, fulfillment="own", pick_list=None)
+    again = _same(Shipment, order=None, location_id=warehouse.pk + 1, fulfillment="partner", pick_list=None)
+    assert (first.order, first.location_id) == (order, warehouse.pk)
+    assert (again.order_id, again.location_id) == (None, warehouse.pk + 1)
+    for _ in range(2):  # refused each time: a plan is kept only for names it knows
+        with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+            bulk.unsaved(Order, channel=channel, nope=1)
+
+
+def test_a_related_object_and_its_key_together_are_refused(channel):
+    with pytest.raises(TypeError, match="not both"):
+        bulk.unsaved(Order, channel=channel, channel_id=channel.pk)
