@@ -90,7 +90,9 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     relations = [f for f in fields if f.is_relation]
     table = meta.db_table
     quote = connection.ops.quote_name
-    keys, types = fetch_together(alias, keys_statement(alias, {model: len(objs)}), _types_statement(table, fields))
+    keys, types = fetch_together(
+        alias, keys_statement(alias, {model: len(objs)}), _types_statement(quote(table), fields)
+    )
     give_keys(keys, objs)
     with connection.cursor() as cursor:
         for obj in objs:
@@ -119,12 +121,13 @@ def insert_many(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     return objs
 
 
-def _types_statement(table: str, fields: Sequence[models.Field]) -> Statement:
-    """The type (its oid) of each of the fields' columns, as the table has it; null for a column it lacks."""
+def _types_statement(quoted_table: str, fields: Sequence[models.Field]) -> Statement:
+    """The type (its oid) of each of the fields' columns, as the table has it; null for a column it lacks.
+    The table's name quoted, as ``regclass`` reads it (unquoted, it would be folded to lower case)."""
     return (
         "SELECT a.atttypid FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n) LEFT JOIN pg_attribute a "
         "ON a.attrelid = %s::regclass AND a.attname = c.name AND NOT a.attisdropped ORDER BY c.n",
-        [[f.column for f in fields], table],
+        [[f.column for f in fields], quoted_table],
     )
 
 
