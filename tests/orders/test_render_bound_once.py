@@ -60,3 +60,16 @@ def test_the_list_renders_many_orders_as_drf_does(orders, monkeypatch):
     _, stored = orders
     many = serializers.OrderSerializer(stored, many=True).data
     assert [dict(o) for o in many] == _drf_render(monkeypatch, stored)
+
+
+def test_a_line_given_as_a_mapping_renders_as_drf_renders_it(orders, monkeypatch):
+    """Columns are read as attributes of the model's instances; anything else (a dict) as DRF reads it."""
+    _, stored = orders
+    line = stored[0].lines.all()[0]
+    as_dict = {f.attname: getattr(line, f.attname) for f in line._meta.concrete_fields}
+    ours = [dict(serializers.OrderLineSerializer(x).data) for x in (line, as_dict)]
+    with monkeypatch.context() as patched:
+        patched.delattr(serializers.FieldsBuiltOnce, "to_representation")
+        drf = [dict(serializers.OrderLineSerializer(x).data) for x in (line, as_dict)]
+    assert ours == drf
+    assert ours[0] == ours[1]
