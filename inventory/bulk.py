@@ -428,15 +428,15 @@ class Batch:
         results: list[list] = []
         self._sending = True
         try:
-            with self.connection.cursor() as cursor:  # connected, health-checked, its errors Django's
-                text = "; ".join(sql for sql, _, _ in statements)
-                execute = functools.partial(self._pipeline, statements, text, results)
-                for wrapper in reversed(self.connection.execute_wrappers):  # as Django runs them
-                    execute = functools.partial(wrapper, execute)
-                start, context = time.monotonic(), {"connection": self.connection, "cursor": cursor}
-                execute(text, [params for _, params, _ in statements], False, context)
-                if self.connection.queries_logged:
-                    self.connection.queries_log.append({"sql": text, "time": f"{time.monotonic() - start:.3f}"})
+            cursor = _context_cursor(self.connection)  # connected, health-checked, as a statement's cursor is
+            text = "; ".join(sql for sql, _, _ in statements)
+            execute = functools.partial(self._pipeline, statements, text, results)
+            for wrapper in reversed(self.connection.execute_wrappers):  # as Django runs them
+                execute = functools.partial(wrapper, execute)
+            start, context = time.monotonic(), {"connection": self.connection, "cursor": cursor}
+            execute(text, [params for _, params, _ in statements], False, context)
+            if self.connection.queries_logged:
+                self.connection.queries_log.append({"sql": text, "time": f"{time.monotonic() - start:.3f}"})
         finally:
             self._sending = False
         for (_, _, then), rows in zip(statements, results, strict=False):
@@ -538,6 +538,22 @@ class Batch:
                 return None
             pending[field.attname] = parent
         return pending
+
+
+def _context_cursor(connection):
+    """What ``connection.cursor()`` gives, for a batch: the connection made (or made again) and health-checked
+    as for any statement, and a cursor for the execute wrappers' context, which Django always gives them. The
+    batch sends through the pipeline, never this cursor, so it is one per database connection, made once and
+    never closed here (it goes with its connection): making a psycopg cursor for every batch cost more than
+    binding the batch's parameters. Its errors are Django's, as the pipeline's are (``_pipeline``)."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    kept = connection.__dict__.get("_bulk_cursor")
+    if kept is None or kept.connection is not connection.connection or kept.closed:
+        with connection.wrap_database_errors:
+            kept = connection.__dict__["_bulk_cursor"] = connection.create_cursor()
+    return connection.make_cursor(kept)
 
 
 def _outermost_transaction(connection) -> bool:
@@ -660,11 +676,7 @@ def instances(model: type[M], rows: list[tuple] | None, using: str, extra: Seque
     attributes: what ``Model.objects.raw`` makes of the same rows."""
     connection = connections[using]
     names, columns = _columns(model)
-    converters = [
-        (i, functions, column)
-        for i, column in enumerate(columns)
-        if (functions := connection.ops.get_db_converters(column) + column.get_db_converters(connection))
-    ]
+    converters = _converters(connection, model, columns)
     width = len(names)
     made = []
     for row in rows or ():
@@ -677,6 +689,20 @@ def instances(model: type[M], rows: list[tuple] | None, using: str, extra: Seque
             setattr(obj, name, value)
         made.append(obj)
     return made
+
+
+def _converters(connection, model: type[models.Model], columns: list) -> list[tuple[int, list, object]]:
+    """The columns whose values the backend or the field convert as they are read, with the functions:
+    worked out once per connection and model (asking each column's field again cost more than the reading)."""
+    known = connection.__dict__.setdefault("_bulk_converters", {})
+    converters = known.get(model)
+    if converters is None:
+        converters = known[model] = [
+            (i, functions, column)
+            for i, column in enumerate(columns)
+            if (functions := connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+        ]
+    return converters
 
 
 @functools.cache

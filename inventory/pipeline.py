@@ -34,7 +34,7 @@ def run(raw: Connection, statements: Sequence[tuple[str, Sequence | None, bool]]
     """Each statement's rows (``[]`` for one that returns none), in order. A statement is ``(sql, params,
     may_prepare)``: ``%s`` placeholders (``%%`` for a literal ``%``) when there are params, the text as it
     is when there are none. The connection's transaction is begun first when psycopg would begin it."""
-    pgconn, tx = raw.pgconn, Transformer(_loading(raw))
+    pgconn, tx = raw.pgconn, _transformer(raw)
     bound = []  # converted and dumped before anything is sent: a statement refused here leaves nothing half-sent
     for sql, params, may_prepare in statements:
         if params:
@@ -227,7 +227,16 @@ class _Loading:
         self.adapters.register_loader(_TIMESTAMPTZ, adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT))
 
 
-_LOADING: weakref.WeakKeyDictionary[Connection, _Loading] = weakref.WeakKeyDictionary()
+def _transformer(raw: Connection) -> Transformer:
+    """The transformer the statements are dumped and loaded with, kept from one pipeline to the next as a
+    cursor keeps its own between executes: it remembers which dumper each type of parameter takes (a new one
+    looked every dumper up again, about a tenth of placing an order's pipeline work). Kept on the connection
+    (it refers to it), so it goes with it; a new one when the loading context changes."""
+    context = _loading(raw)
+    kept = raw.__dict__.get("_oms_transformer")
+    if kept is None or kept[0] is not context:
+        kept = raw.__dict__["_oms_transformer"] = (context, Transformer(context))
+    return kept[1]
 
 
 def _loading(raw: Connection) -> Connection | _Loading:
@@ -235,7 +244,7 @@ def _loading(raw: Connection) -> Connection | _Loading:
     django_zone = getattr(raw.adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT), "timezone", None)
     if django_zone is None or django_zone != raw.info.timezone:
         return raw
-    loading = _LOADING.get(raw)
+    loading = raw.__dict__.get("_oms_loading")  # on the connection: it refers to it, and goes with it
     if loading is None:
-        loading = _LOADING[raw] = _Loading(raw)
+        loading = raw.__dict__["_oms_loading"] = _Loading(raw)
     return loading

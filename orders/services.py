@@ -144,6 +144,9 @@ def _fingerprint_value(value: Any) -> str:
 _fingerprint_text = dumps_like(sort_keys=True, default=_fingerprint_value)
 
 
+_CUSTOMER_KINDS, _PAYMENT_STATUSES = frozenset(Customer.Kind.values), frozenset(Order.PaymentStatus.values)
+
+
 def _validate(data: OrderInput, products: dict[str, Product]) -> list[ErrorItem]:
     errors: list[ErrorItem] = []
     if not 1 <= len(data.external_id) <= 64:
@@ -156,9 +159,9 @@ def _validate(data: OrderInput, products: dict[str, Product]) -> list[ErrorItem]
                 "shipping_address.country",
             )
         )
-    if data.customer.kind not in Customer.Kind.values:
+    if data.customer.kind not in _CUSTOMER_KINDS:
         errors.append(ErrorItem("invalid_choice", "kind must be consumer or business.", "customer.kind"))
-    if data.payment_status not in Order.PaymentStatus.values:
+    if data.payment_status not in _PAYMENT_STATUSES:
         errors.append(ErrorItem("invalid_choice", "payment_status must be paid or pending.", "payment_status"))
     if not 1 <= len(data.lines) <= MAX_LINES:
         errors.append(ErrorItem("invalid_line_count", f"An order has 1 to {MAX_LINES} lines.", "lines"))

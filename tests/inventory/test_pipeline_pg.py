@@ -193,3 +193,23 @@ def test_a_batch_larger_than_the_socket_buffers_both_ways_does_not_deadlock():
     assert not sender.is_alive(), "the pipeline deadlocked"
     (first, second) = outcome[0]
     assert (len(first[0][0]), second) == (20_000_000, [(20_000_000,)])
+
+
+def test_the_transformer_is_kept_between_pipelines_and_goes_with_its_connection():
+    """Kept on the connection, not in a table beside it: a closed connection is freed (a cache keyed by the
+    connection whose value refers back to it would keep every connection a process ever opened)."""
+    import gc
+    import weakref
+
+    for zone in ("UTC", "Europe/Paris"):  # the fast loading context, then the connection's own adapters
+        with own_connection() as raw:
+            raw.autocommit = True
+            raw.execute(f"SET TIME ZONE '{zone}'")
+            pipeline.run(raw, [("SELECT %s::int", [1], True)])
+            kept = pipeline._transformer(raw)
+            pipeline.run(raw, [("SELECT %s::text", ["a"], True)])
+            assert pipeline._transformer(raw) is kept
+            gone = weakref.ref(raw)
+        del raw, kept
+        gc.collect()
+        assert gone() is None, zone

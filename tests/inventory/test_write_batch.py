@@ -7,7 +7,7 @@ import tempfile
 from contextlib import contextmanager
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from psycopg import pq
 
 from inventory import bulk
@@ -155,3 +155,27 @@ def test_a_statement_batched_often_is_prepared_and_django_s_own_never(channel, c
     orm_sql = orm.query.sql_with_params()[0].replace("%s", "$1")
     assert '"orders_customer"."email" = $1' in orm_sql  # what it would be, prepared
     assert orm_sql not in prepared
+
+
+@pytest.mark.postgres
+def test_execute_wrappers_are_given_the_connection_and_a_cursor_made_once_per_connection():
+    """As Django gives its wrappers ``context["cursor"]``; the batch never sends through it, so one serves every
+    batch of the connection (making one per batch cost more than binding the batch's values)."""
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append((context["connection"], context["cursor"].cursor))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        for n in range(2):
+            with bulk.Batch(connection.alias) as batch:
+                batch.execute("SELECT %s", [n])
+    (first_connection, first), (second_connection, second) = seen
+    assert first_connection is second_connection is connections[connection.alias]
+    assert first is second
+    assert not first.closed
+    assert first.connection is connection.connection
+    with connection.cursor() as cursor:  # Django's own cursors are not that one, and closing them leaves it be
+        assert cursor.cursor is not first
+    assert not first.closed
