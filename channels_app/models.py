@@ -184,7 +184,9 @@ class WebhookMessage(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed (gave up)"
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )  # webhook_once_per_event serves it
     event_id = models.UUIDField(unique=True, help_text="Sent as X-OMS-Event-Id so the receiver can dedupe.")
     source_event_id = models.BigIntegerField(help_text="The orders.OrderEvent row this message tells about.")
     event_type = models.CharField(max_length=60)
@@ -286,8 +288,12 @@ class PriceList(models.Model):
 class PriceListItem(models.Model):
     """One price of a product on a list, from ``min_quantity`` units up (quantity breaks)."""
 
-    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.CASCADE, related_name="items", db_index=False
+    )  # price_once_per_break serves it
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # price_lookup_idx serves it
     min_quantity = models.PositiveIntegerField(default=1, help_text="This price applies from this many units up.")
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
 

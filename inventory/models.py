@@ -70,7 +70,9 @@ class Location(models.Model):
 class StockItem(models.Model):
     """Stock of one product at one location. ``available = on_hand - reserved``."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_items")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_items", db_index=False
+    )  # stock_one_row_per_product_location serves it
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_items")
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
@@ -112,7 +114,9 @@ class StockMovement(models.Model):
         COUNT = "count", "Cycle count"
         SCRAP = "scrap", "Scrap / write-off"
 
-    stock_item = models.ForeignKey(StockItem, on_delete=models.PROTECT, related_name="movements")
+    stock_item = models.ForeignKey(
+        StockItem, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )  # inventory_s_stock_i_c40196_idx serves it
     kind = models.CharField(max_length=20, choices=Kind.choices)
     quantity = models.IntegerField(help_text="Signed change of on hand.")
     reason = models.CharField(max_length=200, blank=True)
@@ -135,7 +139,9 @@ class ChannelStockRule(models.Model):
     is a string reference (channels_app sits above inventory).
     """
 
-    channel = models.ForeignKey("channels_app.SalesChannel", on_delete=models.CASCADE, related_name="stock_rules")
+    channel = models.ForeignKey(
+        "channels_app.SalesChannel", on_delete=models.CASCADE, related_name="stock_rules", db_index=False
+    )  # channel_stock_rule_unique serves it
     location = models.ForeignKey(
         Location, on_delete=models.CASCADE, related_name="channel_rules", null=True, blank=True
     )
@@ -171,7 +177,9 @@ class Supplier(models.Model):
 class SupplierProduct(models.Model):
     """What a supplier sells us: its own SKU for our product, and the cost."""
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="products", db_index=False
+    )  # supplier_product_unique serves it
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_products")
     supplier_sku = models.CharField(max_length=64, blank=True)
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
@@ -200,7 +208,9 @@ class PurchaseOrder(models.Model):
     NUMBER_PREFIX = "PO"
     Status = PurchaseOrderStatus
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="purchase_orders", db_index=False
+    )  # po_supplier_status_idx serves it
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="purchase_orders")
     status = models.CharField(max_length=20, choices=PurchaseOrderStatus.choices, default=PurchaseOrderStatus.DRAFT)
     expected_on = models.DateField(null=True, blank=True)
@@ -235,7 +245,9 @@ class PurchaseOrder(models.Model):
 
 
 class PurchaseOrderLine(models.Model):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )  # po_line_one_per_product serves it
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_order_lines")
     quantity = models.PositiveIntegerField()
     quantity_received = models.PositiveIntegerField(default=0)
@@ -297,7 +309,9 @@ class RecurringPurchaseOrder(models.Model):
 
 
 class RecurringPurchaseOrderLine(models.Model):
-    template = models.ForeignKey(RecurringPurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    template = models.ForeignKey(
+        RecurringPurchaseOrder, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )  # recurring_po_line_one_per_product serves it
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
 

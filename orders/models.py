@@ -229,7 +229,9 @@ class Shipment(models.Model):
     )
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="shipments")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="shipments", db_index=False
+    )  # shipment_queue_idx serves it
     fulfillment = models.CharField(max_length=16, choices=Location.Kind.choices)
     status = models.CharField(max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.PENDING)
     carrier = models.CharField(max_length=50, null=True, blank=True)
@@ -332,7 +334,9 @@ class StationScan(models.Model):
 
     MIS_PICKS = (Outcome.WRONG_ITEM, Outcome.TOO_MANY)
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="scans")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="scans", db_index=False
+    )  # scan_shipment_station_idx serves it
     station = models.CharField(max_length=8, choices=Station.choices)
     code = models.CharField(max_length=100, help_text="What the scanner read.")
     sku = models.CharField(max_length=64, blank=True)
@@ -355,7 +359,9 @@ class StationScan(models.Model):
 class TrackingEvent(models.Model):
     """A checkpoint reported by a carrier; stored once (``key``), so a repeated poll changes nothing."""
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="tracking_events", db_index=False
+    )  # tracking_event_once serves it
     key = models.CharField(max_length=64)
     status = models.CharField(max_length=40, help_text="The carrier API's own status word.")
     mapped = models.CharField(max_length=16, blank=True, help_text="in_transit, delivered, exception or empty.")

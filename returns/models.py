@@ -88,7 +88,9 @@ class Return(models.Model):
 class ReturnLine(models.Model):
     """Units of one order line on a return; the counters say what arrived and where it went."""
 
-    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    return_request = models.ForeignKey(
+        Return, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )  # return_line_one_per_order_line serves it
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
     sku = models.CharField(max_length=64)
     quantity_requested = models.PositiveIntegerField()
@@ -226,7 +228,9 @@ class StoreCreditEntry(models.Model):
         REDEMPTION = "redemption", "Spent on an order"
         ADJUSTMENT = "adjustment", "Manual adjustment"
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="store_credit_entries")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="store_credit_entries", db_index=False
+    )  # store_credit_customer_idx serves it
     amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Signed: credit positive, spend negative.")
     currency = models.CharField(max_length=3)
     cause = models.CharField(max_length=16, choices=Cause.choices)
@@ -273,7 +277,9 @@ class ReturnNotification(models.Model):
         RECEIVED = "received", "Return received"
         REFUNDED = "refunded", "Refund or credit issued"
 
-    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="notifications")
+    return_request = models.ForeignKey(
+        Return, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )  # return_notification_once serves it
     kind = models.CharField(max_length=16, choices=Kind.choices)
     sent_at = models.DateTimeField(null=True, blank=True)
     recipient = models.EmailField(blank=True)
