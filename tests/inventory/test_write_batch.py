@@ -179,3 +179,23 @@ def test_execute_wrappers_are_given_the_connection_and_a_cursor_made_once_per_co
     with connection.cursor() as cursor:  # Django's own cursors are not that one, and closing them leaves it be
         assert cursor.cursor is not first
     assert not first.closed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_after_the_connection_is_closed_a_batch_reconnects_with_a_cursor_of_the_new_connection():
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(context["cursor"].cursor)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        (first,) = bulk.fetch_together(connection.alias, ("SELECT %s", [1]))
+        old = connection.connection
+        connection.close()  # as Django does past CONN_MAX_AGE, or after an error that broke the connection
+        (second,) = bulk.fetch_together(connection.alias, ("SELECT %s", [2]))
+    assert (first, second) == ([(1,)], [(2,)])
+    assert connection.connection is not old
+    assert seen[1] is not seen[0]
+    assert seen[1].connection is connection.connection
