@@ -224,6 +224,28 @@ def test_bad_country_negative_price_and_long_external_id_are_refused_together(ch
     ]
 
 
+def test_a_customer_kind_or_payment_status_outside_their_choices_is_refused_by_the_service_itself(channel, tee):
+    """The API's serializer refuses them first; an import or the admin reaches the service with what it parsed."""
+    data = replace(
+        factories.order_input("EXT-K"),
+        customer=services.CustomerInput(email="ana@example.com", name="Ana", kind="robot"),
+        payment_status="maybe",
+    )
+
+    with pytest.raises(InvalidInput) as exc_info:
+        services.place_order(channel=channel, data=data, actor="test")
+
+    assert _errors(exc_info) == [("invalid_choice", "customer.kind"), ("invalid_choice", "payment_status")]
+    for kind, status in (("business", "pending"), ("consumer", "paid")):
+        ok = replace(
+            data,
+            external_id=f"EXT-{kind}",
+            customer=replace(data.customer, kind=kind),
+            payment_status=status,
+        )
+        assert services.place_order(channel=channel, data=ok, actor="test")[1] is True
+
+
 def test_an_existing_customer_is_reused_by_email_case_insensitively(channel, warehouse, tee):
     factories.place(channel, "EXT-1", email="Ana@Example.com")
     factories.place(channel, "EXT-2", email="ana@example.com")
