@@ -4,11 +4,15 @@ Not a benchmark (no ratios, no goals): a tool for working on the intake path.
 Recreates ``<DATABASE_URL name>_prof``, seeds what ``make bench`` seeds, posts
 the bench's 3-line order through Django's test client (the whole middleware
 stack; with ``REDIS_URL`` set the outbox's work is really queued, then
-forgotten) and prints CPU and queries per order and the top of a cProfile.
+forgotten) and prints CPU and queries per order, the top of a cProfile, and the
+Python lines an order and a validate-only request execute (``PROF_LINES``
+requests each, 20): a count that does not move with the VM's speed, so a
+change to the request's Python shows as an exact difference.
 """
 
 from __future__ import annotations
 
+import collections
 import cProfile
 import json
 import os
@@ -50,8 +54,8 @@ def main() -> None:
     data = run.seed()
     client = Client(HTTP_AUTHORIZATION=f"Token {data['key']}")
 
-    def post(n: int) -> None:
-        response = client.post("/api/v1/orders/", body(n), content_type="application/json")
+    def post(n: int, path: str = "/api/v1/orders/") -> None:
+        response = client.post(path, body(n), content_type="application/json")
         assert response.status_code == 201, response.content
 
     for n in range(50):  # warm caches, imports, prepared statements
@@ -77,8 +81,51 @@ def main() -> None:
     profile.disable()
     stats = pstats.Stats(profile).sort_stats(os.environ.get("PROF_SORT", "cumulative"))
     stats.print_stats(int(os.environ.get("PROF_TOP", "60")))
+    traced = int(os.environ.get("PROF_LINES", "20"))
+    if traced:
+        baseline, _ = lines_executed(lambda n: post(n, "/bench/validate/"), start=30_000_000, repeat=traced)
+        lines, by_function = lines_executed(post, start=40_000_000, repeat=traced)
+        print(f"Python lines executed per request: order {lines:.0f}, validate-only {baseline:.0f}")
+        print("Per order, by function (lines executed in it and in what it called):")
+        for code, count in by_function.most_common(int(os.environ.get("PROF_TOP", "60"))):
+            where = code.co_filename.split("site-packages/")[-1].removeprefix(f"{run.ROOT}/")
+            print(f"{count / traced:9.0f}  {code.co_name}  {where}:{code.co_firstlineno}")
     if os.environ.get("REDIS_URL"):
         run.forget_queued_work()
+
+
+def lines_executed(call, *, start: int, repeat: int) -> tuple[float, collections.Counter]:
+    """Python lines ``call(n)`` executes, per call (``sys.settrace``), and by function: each code object's
+    lines and its callees' (a recursive one counted once). Exact where CPU time moves with the machine."""
+    total = 0
+    stack: list[tuple[object, int]] = []
+    active: collections.Counter = collections.Counter()
+    by_function: collections.Counter = collections.Counter()
+
+    def local(frame, event, arg):
+        nonlocal total
+        if event == "line":
+            total += 1
+        elif event == "return":
+            code, entered = stack.pop()
+            active[code] -= 1
+            if not active[code]:
+                by_function[code] += total - entered
+        return local
+
+    def called(frame, event, arg):
+        stack.append((frame.f_code, total))
+        active[frame.f_code] += 1
+        frame.f_trace_lines = True
+        return local
+
+    sys.settrace(called)
+    try:
+        for n in range(start, start + repeat):
+            call(n)
+    finally:
+        sys.settrace(None)
+    return total / repeat, by_function
 
 
 if __name__ == "__main__":
