@@ -336,7 +336,8 @@ def bench_intake(dsn: str, data: dict, rows: list[Row]) -> None:
                 default = wrk(connections=c, seconds=SECONDS, script=script, env=env)
                 default["errors"] += not_placed(env["RUN"], default, c)
                 figure = "API intake, 4 clients vs the default implementation (orders/s)"
-                rows.append(Row(figure, got["rps"], "orders/s", default["rps"], "ORM + DRF, no rules", "report"))
+                beats = got["rps"] > 2 * default["rps"]  # the goal's other half: "more than 2x the default"
+                rows.append(Row(figure, got["rps"], "orders/s", default["rps"], "ORM + DRF, no rules", "> 2x", beats))
                 if default["errors"]:
                     rows.append(Row("API intake, default implementation errors", default["errors"], "responses"))
     raw = raw_intake.run(dsn=dsn, channel_id=data["channel_id"], stock=data["stock"], seconds=SECONDS, connections=4)
