@@ -31,8 +31,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The suite runs side by side in TEST_PROCESSES processes (pytest-xdist; each with its own test database), a
+# test file to a process; the tests marked `redis` share one Celery broker and one outbox list, so they run
+# after, in one process.
+TEST_PROCESSES ?= auto
+
 test: lint
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs -n $(TEST_PROCESSES) --dist loadfile -m "not redis"
+	$(BIN)/pytest -q -rs -m redis
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.run

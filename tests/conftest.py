@@ -11,6 +11,7 @@ import os
 import shutil
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from rest_framework.test import APIClient
 
@@ -51,6 +52,12 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A Celery worker started in a test runs in this process: it must not freeze it (config/heap.py).
     settings.HEAP_SETTLE = False
+    # Side by side (pytest-xdist) each process has its own test database, so the same ids: keep the throttles'
+    # counters (the Redis cache, with REDIS_URL) apart too.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        for cache in settings.CACHES.values():
+            cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}-{worker}"
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +74,10 @@ def _tasks_run_in_process(request):
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = was
+    # An eager task marks the process "inside a task" (a global flag, so result.get() refuses) and restores
+    # the flag after; threads running eager tasks at once (the concurrency tests) can restore it crosswise
+    # and leave it set, failing a later test's result.get() in the same process.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
