@@ -307,7 +307,8 @@ def bench_intake(dsn: str, data: dict, rows: list[Row]) -> None:
 
     script = HERE / "intake.lua"
     with Gunicorn(dsn) as server:
-        for target in ("/bench/validate/", "/api/v1/orders/", "/bench/default/", "/bench/tuned/"):  # warm each
+        paths = ("/bench/validate/", "/api/v1/orders/", "/bench/default/", "/bench/tuned/", "/bench/lean/")
+        for target in paths:  # warm every worker on each path
             wrk(
                 connections=WORKERS,
                 seconds=2,
@@ -340,16 +341,19 @@ def bench_intake(dsn: str, data: dict, rows: list[Row]) -> None:
                 rows.append(Row(figure, got["rps"], "orders/s", default["rps"], "ORM + DRF, no rules", "> 2x", beats))
                 if default["errors"]:
                     rows.append(Row("API intake, default implementation errors", default["errors"], "responses"))
-                # and issue 8's "tuned Django view": raw psycopg's rows, bulk inserts, none of the product's rules
-                env = {"KEY": data["key"], "RUN": f"t{c}-{time.time_ns()}", "TARGET_PATH": "/bench/tuned/"}
-                tuned = wrk(connections=c, seconds=SECONDS, script=script, env=env)
-                tuned["errors"] += not_placed(env["RUN"], tuned, c)
-                figure = "Tuned Django view (bulk inserts, no rules), 4 clients (orders/s)"
-                rows.append(Row(figure, tuned["rps"], "orders/s", ceiling["rps"], "validate-only DRF", "report"))
-                figure = "API intake, 4 clients vs the tuned Django view (orders/s)"
-                rows.append(Row(figure, got["rps"], "orders/s", tuned["rps"], "tuned view", "report"))
-                if tuned["errors"]:
-                    rows.append(Row("API intake, tuned view errors", tuned["errors"], "responses"))
+                # and issue 8's "tuned Django view": bulk inserts, none of the product's rules; with raw psycopg's
+                # rows, and lean (the customer, the order, its lines and the reservation only)
+                for name, path in (("tuned", "/bench/tuned/"), ("lean", "/bench/lean/")):
+                    env = {"KEY": data["key"], "RUN": f"{name}{c}-{time.time_ns()}", "TARGET_PATH": path}
+                    tuned = wrk(connections=c, seconds=SECONDS, script=script, env=env)
+                    tuned["errors"] += not_placed(env["RUN"], tuned, c)
+                    what = "raw psycopg's rows" if name == "tuned" else "order, lines and reservation only"
+                    figure = f"Tuned Django view ({what}), 4 clients (orders/s)"
+                    rows.append(Row(figure, tuned["rps"], "orders/s", ceiling["rps"], "validate-only DRF", "report"))
+                    figure = f"API intake, 4 clients vs the tuned Django view ({what}) (orders/s)"
+                    rows.append(Row(figure, got["rps"], "orders/s", tuned["rps"], "that tuned view", "report"))
+                    if tuned["errors"]:
+                        rows.append(Row(f"API intake, tuned view ({name}) errors", tuned["errors"], "responses"))
     raw = raw_intake.run(dsn=dsn, channel_id=data["channel_id"], stock=data["stock"], seconds=SECONDS, connections=4)
     intake4 = next(r for r in rows if r.figure.startswith("API intake, 4 clients (orders/s)"))
     figure = "API intake, 4 clients vs raw psycopg (orders/s)"

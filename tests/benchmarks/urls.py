@@ -83,6 +83,7 @@ class TunedPlaceView(APIView):
 
     permission_classes = [IsChannelOrStaff]
     stock_of: dict[int, dict[int, int]] = {}  # channel -> product -> its stock row at the channel's first location
+    with_shipment_and_events = True  # LeanPlaceView: the order, its lines and the reservation only
 
     def post(self, request):
         data = OrderInputSerializer(data=request.data)
@@ -153,6 +154,8 @@ class TunedPlaceView(APIView):
                     for row, product, quantity in wanted
                 ]
             )
+            if not self.with_shipment_and_events:
+                return Response({"id": order.pk, "external_id": order.external_id}, status=201)
             if reserved:
                 shipment = Shipment.objects.create(
                     order=order, location_id=next(iter(reserved.values())), fulfillment="own"
@@ -169,9 +172,17 @@ class TunedPlaceView(APIView):
         return Response({"id": order.pk, "external_id": order.external_id}, status=201)
 
 
+class LeanPlaceView(TunedPlaceView):
+    """The tuned view writing only what the issue's raw SQL reference wrote: the customer, the order, its lines
+    and the reservation (no shipment, no events)."""
+
+    with_shipment_and_events = False
+
+
 urlpatterns = [
     path("bench/validate/", ValidateOnlyView.as_view()),
     path("bench/default/", DefaultPlaceView.as_view()),
     path("bench/tuned/", TunedPlaceView.as_view()),
+    path("bench/lean/", LeanPlaceView.as_view()),
     path("", include("config.urls")),
 ]
