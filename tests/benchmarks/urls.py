@@ -27,6 +27,24 @@ class ValidateOnlyView(APIView):
         return Response({"external_id": data.validated_data["external_id"]}, status=201)
 
 
+def _order_columns(sent: dict, now) -> dict:
+    """An order's own columns from the validated payload, as the baseline views store them."""
+    address = sent["shipping_address"]
+    return {
+        "external_id": sent["external_id"],
+        "status": Order.Status.RECEIVED,
+        "placed_at": now,
+        "received_at": now,
+        "currency": sent["currency"] or "USD",
+        "ship_name": address["name"],
+        "ship_line1": address["line1"],
+        "ship_city": address["city"],
+        "ship_region": address.get("region", ""),
+        "ship_postal_code": address["postal_code"],
+        "ship_country": address["country"],
+    }
+
+
 class DefaultPlaceView(APIView):
     """The same order placed as issue 8 describes "the way a team writes it by default": the DRF serializer,
     then the ORM — a customer get_or_create, an INSERT for the order and one per line, a ``select_for_update``
@@ -37,26 +55,13 @@ class DefaultPlaceView(APIView):
     def post(self, request):
         data = OrderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sent, address, now = data.validated_data, data.validated_data["shipping_address"], timezone.now()
+        sent, now = data.validated_data, timezone.now()
         with transaction.atomic():
             customer, _ = Customer.objects.get_or_create(
                 email=sent["customer"]["email"].lower(), defaults={"name": sent["customer"]["name"]}
             )
             order = Order.objects.create(
-                channel=request_channel(request),
-                external_id=sent["external_id"],
-                customer=customer,
-                status=Order.Status.RECEIVED,
-                placed_at=now,
-                received_at=now,
-                currency=sent["currency"] or "USD",
-                ship_name=address["name"],
-                ship_line1=address["line1"],
-                ship_city=address["city"],
-                ship_region=address.get("region", ""),
-                ship_postal_code=address["postal_code"],
-                ship_country=address["country"],
-                fingerprint="default",
+                channel=request_channel(request), customer=customer, fingerprint="default", **_order_columns(sent, now)
             )
             for line in sent["lines"]:
                 product = Product.objects.get(sku=line["sku"])
@@ -88,7 +93,7 @@ class TunedPlaceView(APIView):
     def post(self, request):
         data = OrderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sent, address, now = data.validated_data, data.validated_data["shipping_address"], timezone.now()
+        sent, now = data.validated_data, timezone.now()
         channel = request_channel(request)
         stock = self.stock_of.get(channel.pk)
         if stock is None:
@@ -97,8 +102,9 @@ class TunedPlaceView(APIView):
             self.stock_of[channel.pk] = stock
         with transaction.atomic():
             products = {p.sku: p for p in Product.objects.filter(sku__in=[line["sku"] for line in sent["lines"]])}
-            wanted = sorted(
-                (stock[products[line["sku"]].pk], products[line["sku"]], line["quantity"]) for line in sent["lines"]
+            wanted = sorted(  # stock rows locked and reserved in key order
+                ((stock[products[line["sku"]].pk], products[line["sku"]], line["quantity"]) for line in sent["lines"]),
+                key=lambda one: one[0],
             )
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -122,21 +128,11 @@ class TunedPlaceView(APIView):
             total = sum((product.price * quantity for _, product, quantity in wanted), Decimal(0))
             order = Order.objects.create(
                 channel=channel,
-                external_id=sent["external_id"],
                 customer_id=customer_id,
-                status=Order.Status.RECEIVED,
-                placed_at=now,
-                received_at=now,
-                currency=sent["currency"] or "USD",
-                ship_name=address["name"],
-                ship_line1=address["line1"],
-                ship_city=address["city"],
-                ship_region=address.get("region", ""),
-                ship_postal_code=address["postal_code"],
-                ship_country=address["country"],
                 subtotal=total,
                 total=total,
                 fingerprint="tuned",
+                **_order_columns(sent, now),
             )
             lines = OrderLine.objects.bulk_create(
                 [
