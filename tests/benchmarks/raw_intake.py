@@ -60,30 +60,38 @@ def tables_from_models() -> dict[str, Table]:
     }
 
 
+def upsert_customer(cur, *, email: str, name: str) -> int:
+    """The customer's id, made if new, in one statement (a DB-API cursor: psycopg's or Django's)."""
+    cur.execute(
+        "INSERT INTO orders_customer (email, name, phone, kind, created_at) VALUES (%s, %s, '', 'consumer', now()) "
+        "ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
+        (email, name),
+    )
+    return cur.fetchone()[0]
+
+
+def reserve(cur, wanted: list[tuple[int, int]]) -> dict[int, int]:
+    """Reserve (stock row, quantity) pairs, given in stock-row order, where each row has them free; returns the
+    rows reserved and their locations. The rows are locked in primary-key order first, as place_order does: an
+    UPDATE ... FROM VALUES locks rows in its join's order, and two such orders deadlocked each other."""
+    cur.execute(
+        "SELECT id FROM inventory_stockitem WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ([row for row, _ in wanted],)
+    )
+    values = ", ".join(["(%s::bigint, %s::int)"] * len(wanted))
+    cur.execute(
+        f"UPDATE inventory_stockitem s SET reserved = s.reserved + v.q, updated_at = now() FROM (VALUES {values}) "
+        "AS v(id, q) WHERE s.id = v.id AND s.on_hand - s.reserved >= v.q RETURNING s.id, s.location_id",
+        [v for row, q in wanted for v in (row, q)],
+    )
+    return dict(cur.fetchall())
+
+
 def _one_order(
     cur, tables, *, channel_id: int, external_id: str, email: str, items: list[tuple[int, int, int]]
 ) -> None:
     """items: (product_id, stock_item_id, quantity), in stock-row order."""
-    cur.execute(
-        "INSERT INTO orders_customer (email, name, phone, kind, created_at) VALUES (%s, 'Bench', '', 'consumer', "
-        "now()) ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id",
-        (email,),
-    )
-    customer_id = cur.fetchone()[0]
-    # Lock the stock rows in primary-key order first, as place_order does: an UPDATE ... FROM VALUES
-    # locks rows in its join's order, and two such orders deadlocked each other.
-    cur.execute(
-        "SELECT id FROM inventory_stockitem WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-        ([stock_id for _, stock_id, _ in items],),
-    )
-    values = ", ".join(["(%s::bigint, %s::int)"] * len(items))
-    params = [v for _, stock_id, q in items for v in (stock_id, q)]
-    cur.execute(
-        f"UPDATE inventory_stockitem s SET reserved = s.reserved + v.q, updated_at = now() FROM (VALUES {values}) "
-        "AS v(id, q) WHERE s.id = v.id AND s.on_hand - s.reserved >= v.q RETURNING s.id, s.location_id",
-        params,
-    )
-    reserved = dict(cur.fetchall())
+    customer_id = upsert_customer(cur, email=email, name="Bench")
+    reserved = reserve(cur, [(stock_id, q) for _, stock_id, q in items])
     now = datetime.now(UTC)
     (order_id,) = tables["orders.Order"].insert(
         cur,
